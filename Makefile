@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Front door of the project. 'make help' lists the targets.
+
+SHELL := /bin/bash
+BUILD := build
+
+.PHONY: all deps kernel-tree kernel-export uml uml-initrd rust \
+	test test-boot test-kunit test-rust checkpatch check-series \
+	demo clean distclean help
+
+all: deps kernel-tree uml uml-initrd rust
+
+help:
+	@echo "make               install missing Debian packages (as root), prepare build/linux, build everything"
+	@echo "make demo          build and boot standard UML, explained in plain words"
+	@echo "make test          run every test (what CI runs)"
+	@echo "make test-kunit    only the KUnit comparison (patched vs unpatched upstream)"
+	@echo "make kernel-tree   (re)create build/linux from the Debian tarball + kernel/series"
+	@echo "make kernel-export write build/linux's commits back to kernel/ as patches"
+	@echo "make checkpatch    checkpatch.pl --strict on every patch"
+	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
+	@echo "make clean         remove build outputs (keeps build/linux and its edits)"
+	@echo "make distclean     also remove build/linux, unless it holds unexported work"
+
+deps:
+	@scripts/install-deps.sh
+
+kernel-tree: deps
+	@scripts/kernel-tree.sh
+
+kernel-export:
+	@scripts/kernel-export.sh
+
+# Stock defconfig, exactly as upstream builds it.
+uml: kernel-tree
+	@scripts/build-uml.sh $(BUILD)/uml
+
+# The stock defconfig cannot load an initramfs; the boot test needs one.
+uml-initrd: kernel-tree
+	@scripts/build-uml.sh $(BUILD)/uml-initrd tests/configs/initrd.config
+
+rust: deps
+	@cargo build --workspace --release --quiet
+
+checkpatch: kernel-tree
+	@scripts/checkpatch.sh
+
+test-boot: uml uml-initrd
+	@tests/uml-boot.sh initramfs $(BUILD)/uml-initrd/linux
+	@tests/uml-boot.sh hostfs $(BUILD)/uml/linux
+	@tests/uml-executables.sh $(BUILD)/uml
+
+test-kunit: kernel-tree
+	@tests/kunit.sh
+
+test-rust: rust
+	@cargo fmt --all --check
+	@cargo clippy --workspace --all-targets --quiet -- -D warnings
+	@cargo test --workspace --release --quiet
+
+test: all checkpatch test-rust test-boot test-kunit
+	@echo "make test: all tests passed"
+
+check-series: kernel-tree
+	@scripts/check-series.sh
+
+demo: uml uml-initrd
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)/uml $(BUILD)/uml-initrd $(BUILD)/kunit-* $(BUILD)/series-check-uml* \
+		$(BUILD)/gen_init_cpio $(BUILD)/*.json $(BUILD)/*.cases $(BUILD)/*.log $(BUILD)/kunit.diff
+	cargo clean --quiet
+
+distclean: clean
+	@scripts/distclean.sh

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Check that every prefix of the series (upstream, upstream + patch 1, ...)
+# builds standard UML with the stock defconfig and boots it to user space.
+# Slow (one incremental kernel build per patch); run it on demand with
+# 'make check-series'.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ -f "$BUILD/kernel-tree.ok" ] || die "build/linux is not ready; run 'make kernel-tree'"
+
+wt=$BUILD/series-check
+out=$BUILD/series-check-uml
+if [ ! -d "$wt" ] || ! git -C "$wt" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+	rm -rf "$wt"
+	git -C "$KTREE" worktree prune
+	git -C "$KTREE" worktree add -q --detach "$wt" upstream
+fi
+
+commits=("$(git -C "$KTREE" rev-parse upstream)")
+mapfile -t -O 1 commits < <(git -C "$KTREE" rev-list --reverse upstream..HEAD)
+
+i=0
+for c in "${commits[@]}"; do
+	subject=$(git -C "$KTREE" log -1 --format=%s "$c")
+	info "prefix $i/$((${#commits[@]} - 1)): $subject"
+	git -C "$wt" checkout -q --detach "$c"
+	if ! KTREE=$wt "$TOP/scripts/build-uml.sh" "$out" >"$out.log" 2>&1; then
+		tail -n 30 "$out.log" >&2
+		die "prefix $i ($subject) does not build standard UML; log: $out.log"
+	fi
+	if ! "$TOP/tests/uml-boot.sh" hostfs "$out/linux"; then
+		die "prefix $i ($subject) builds but does not boot standard UML"
+	fi
+	i=$((i + 1))
+done
+echo "PASS: all ${#commits[@]} prefixes of the series build and boot standard UML"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian 12 packages the project needs to build and test.
+# As root it installs what is missing; otherwise it names what is missing
+# and how to install it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# Keep this list in sync with the README.
+PACKAGES=(
+	"$KERNEL_SOURCE_PKG" # the upstream kernel source tarball
+	build-essential      # gcc, make, libc6-dev (static libc for test init)
+	flex bison bc        # kernel build
+	xz-utils             # unpacks the source tarball
+	git                  # kernel work tree
+	python3              # KUnit's kunit.py
+	jq                   # compares KUnit results
+	ccache               # optional speed-up, used when present
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if [ "$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
+		missing+=("$p")
+	fi
+done
+
+if ! command -v cargo >/dev/null 2>&1; then
+	die "cargo is not on PATH; the Rust toolchain (rustup, stable) is needed and is not a Debian package here"
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	die "missing Debian packages: ${missing[*]}. Run 'make deps' as root, or: sudo apt-get install ${missing[*]}"
+fi
+if ! grep -qs '^VERSION_ID="12"' /etc/os-release; then
+	die "automatic installs are for Debian 12; install these packages yourself: ${missing[*]}"
+fi
+
+info "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be absent or too old to know linux-source-6.12.
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+info "installed: ${missing[*]}"
