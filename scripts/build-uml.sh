@@ -14,6 +14,11 @@ set -euo pipefail
 [ $# -ge 1 ] || die "usage: $0 OUTDIR [CONFIG_FRAGMENT...]"
 out=$(realpath -m "$1")
 shift
+fragments=()
+for f in "$@"; do
+	[ -f "$f" ] || die "config fragment $f does not exist"
+	fragments+=("$(realpath "$f")")
+done
 
 [ -f "$BUILD/kernel-tree.ok" ] ||
 	die "build/linux is not ready (missing or a patch failed to apply); run 'make kernel-tree'"
@@ -30,8 +35,8 @@ tmpcfg=$(mktemp)
 trap 'rm -f "$tmpcfg"' EXIT
 [ -f "$out/.config" ] && cp -p "$out/.config" "$tmpcfg"
 kmake defconfig >/dev/null
-if [ $# -gt 0 ]; then
-	(cd "$out" && "$KTREE/scripts/kconfig/merge_config.sh" -m -O "$out" .config "$@" >/dev/null)
+if [ ${#fragments[@]} -gt 0 ]; then
+	(cd "$out" && "$KTREE/scripts/kconfig/merge_config.sh" -m -O "$out" .config "${fragments[@]}" >/dev/null)
 	kmake olddefconfig >/dev/null
 fi
 if [ -s "$tmpcfg" ] && cmp -s "$tmpcfg" "$out/.config"; then

@@ -25,6 +25,11 @@ series_patches() {
 	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$TOP/kernel/series" || true
 }
 
+# Let ccache share results between clones at different paths (CI clones
+# afresh): paths under the project are hashed relative to it.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+
 # Use ccache when it is there; the build never depends on it.
 kernel_cc() {
 	if command -v ccache >/dev/null 2>&1; then
