@@ -26,11 +26,9 @@ for p in "${PACKAGES[@]}"; do
 	fi
 done
 
-if ! command -v cargo >/dev/null 2>&1; then
-	die "cargo is not on PATH; the Rust toolchain (rustup, stable) is needed and is not a Debian package here"
-fi
-
 if [ ${#missing[@]} -eq 0 ]; then
+	command -v cargo >/dev/null 2>&1 ||
+		die "cargo is not on PATH; install the Rust toolchain (rustup, stable channel)"
 	exit 0
 fi
 
@@ -42,7 +40,7 @@ if ! grep -qs '^VERSION_ID="12"' /etc/os-release; then
 fi
 
 info "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
 # The package lists may be absent or too old to know linux-source-6.12.
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

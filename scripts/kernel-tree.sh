@@ -162,7 +162,7 @@ apply_series() {
 command -v git >/dev/null || die "git is missing; run 'make deps' as root (or apt-get install git)"
 
 mkdir -p "$BUILD"
-rm -f "$STAMP"
+rm -f "$STAMP" "$VERSION_FILE"
 
 if [ -e "$KTREE" ] && tree_has_series "$KTREE"; then
 	# Nothing to do. Uncommitted edits and commits not exported yet are the
