@@ -5,11 +5,11 @@
 SHELL := /bin/bash
 BUILD := build
 
-.PHONY: all deps kernel-tree kernel-export uml uml-initrd rust \
+.PHONY: all deps kernel-tree kernel-export uml uml-initrd library rust \
 	test test-boot test-kunit test-rust checkpatch check-series \
 	demo clean distclean help
 
-all: deps kernel-tree uml uml-initrd rust
+all: deps kernel-tree uml uml-initrd library rust
 
 help:
 	@echo "make               install missing Debian packages (as root), prepare build/linux, build everything"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-kunit    only the KUnit comparison (patched vs unpatched upstream)"
 	@echo "make kernel-tree   (re)create build/linux from the Debian tarball + kernel/series"
 	@echo "make kernel-export write build/linux's commits back to kernel/ as patches"
+	@echo "make library       build the kernel in library mode: build/lib/liblinux.a"
 	@echo "make checkpatch    checkpatch.pl --strict on every patch"
 	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
 	@echo "make clean         remove build outputs (keeps build/linux and its edits)"
@@ -40,7 +41,12 @@ uml: kernel-tree
 uml-initrd: kernel-tree
 	@scripts/build-uml.sh $(BUILD)/uml-initrd tests/configs/initrd.config
 
-rust: deps
+# Library mode: make ARCH=um UMMODE=library, giving build/lib/liblinux.a.
+library: kernel-tree
+	@UMMODE=library scripts/build-uml.sh $(BUILD)/lib
+
+# lkl-sys links build/lib/liblinux.a and reads its headers.
+rust: deps library
 	@cargo build --workspace --release --quiet
 
 checkpatch: kernel-tree
@@ -55,6 +61,7 @@ test-kunit: kernel-tree
 	@tests/kunit.sh
 
 test-rust: rust
+	@tests/liblinux-symbols.sh $(BUILD)/lib/liblinux.a
 	@cargo fmt --all --check
 	@cargo clippy --workspace --all-targets --quiet -- -D warnings
 	@cargo test --workspace --release --quiet
@@ -69,7 +76,7 @@ demo: uml uml-initrd
 	@scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD)/uml $(BUILD)/uml-initrd $(BUILD)/kunit-* $(BUILD)/series-check-uml* \
+	rm -rf $(BUILD)/uml $(BUILD)/uml-initrd $(BUILD)/lib $(BUILD)/kunit-* $(BUILD)/series-check-uml* \
 		$(BUILD)/gen_init_cpio $(BUILD)/*.json $(BUILD)/*.cases $(BUILD)/*.log $(BUILD)/kunit.diff
 	cargo clean --quiet
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build standard UML (ARCH=um) from build/linux with a stock defconfig, out of
-# tree, incrementally.
+# Build UML (ARCH=um) from build/linux out of tree, incrementally.
 #
 #   build-uml.sh OUTDIR [CONFIG_FRAGMENT...]
 #
 # OUTDIR gets defconfig, then each fragment merged on top (for test kernels
 # that need an extra option); without fragments it is exactly the defconfig.
+# With UMMODE=library in the environment it builds library mode instead:
+# library_defconfig, and liblinux.a in place of linux and vmlinux.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -24,8 +25,10 @@ done
 	die "build/linux is not ready (missing or a patch failed to apply); run 'make kernel-tree'"
 
 mkdir -p "$out"
+mode=${UMMODE:-}
 kmake() {
-	make -s -C "$KTREE" O="$out" ARCH=um CC="$(kernel_cc)" HOSTCC="$(kernel_cc)" "$@"
+	make -s -C "$KTREE" O="$out" ARCH=um ${mode:+UMMODE=$mode} \
+		CC="$(kernel_cc)" HOSTCC="$(kernel_cc)" "$@"
 }
 
 # Start from defconfig on every run so a changed defconfig or fragment is
@@ -43,9 +46,14 @@ if [ -s "$tmpcfg" ] && cmp -s "$tmpcfg" "$out/.config"; then
 	touch -r "$tmpcfg" "$out/.config" 2>/dev/null || true
 fi
 
-info "building UML in $out (Linux $(cat "$BUILD/kernel-version"))"
+info "building UML${mode:+ ($mode mode)} in $out (Linux $(cat "$BUILD/kernel-version"))"
 kmake -j"$(nproc)"
-for f in linux vmlinux; do
-	[ -x "$out/$f" ] || die "the build did not produce an executable $out/$f"
-done
-info "built $out/linux and $out/vmlinux"
+if [ "$mode" = library ]; then
+	[ -s "$out/liblinux.a" ] || die "the build did not produce $out/liblinux.a"
+	info "built $out/liblinux.a"
+else
+	for f in linux vmlinux; do
+		[ -x "$out/$f" ] || die "the build did not produce an executable $out/$f"
+	done
+	info "built $out/linux and $out/vmlinux"
+fi

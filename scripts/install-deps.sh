@@ -15,6 +15,7 @@ PACKAGES=(
 	xz-utils             # unpacks the source tarball
 	git                  # kernel work tree
 	python3              # KUnit's kunit.py
+	python3-ply python3-git # checkpatch's SPDX check (scripts/spdxcheck.py)
 	jq                   # compares KUnit results
 	ccache               # optional speed-up, used when present
 )

@@ -10,7 +10,10 @@ use std::ptr;
 /// `Box::from_raw`.
 pub(crate) fn try_box<T>(value: T) -> *mut T {
     let layout = Layout::new::<T>();
-    assert!(layout.size() != 0, "try_box is not meant for zero-sized types");
+    assert!(
+        layout.size() != 0,
+        "try_box is not meant for zero-sized types"
+    );
     // SAFETY: `layout` has a non-zero size, as checked above.
     let raw = unsafe { alloc(layout) }.cast::<T>();
     if raw.is_null() {

@@ -60,7 +60,7 @@ use core::ffi::c_void;
 /// and TLS destructors.
 pub type HostCallback = unsafe extern "C" fn(arg: *mut c_void);
 
-pub use console::{console_to_stderr, lkl_host_print, set_console_sink};
+pub use console::{console_to_stderr, lkl_host_print, set_console_sink, ConsoleSink};
 pub use mem::{lkl_host_mem_alloc, lkl_host_mem_free, lkl_host_page_alloc, lkl_host_page_free};
 pub use mutex::{
     lkl_host_mutex_alloc, lkl_host_mutex_free, lkl_host_mutex_lock, lkl_host_mutex_unlock,
@@ -73,7 +73,5 @@ pub use thread::{
     HostThread,
 };
 pub use time::{lkl_host_time_ns, lkl_host_wall_time_ns};
-pub use timer::{
-    lkl_host_timer_alloc, lkl_host_timer_free, lkl_host_timer_set_oneshot, HostTimer,
-};
+pub use timer::{lkl_host_timer_alloc, lkl_host_timer_free, lkl_host_timer_set_oneshot, HostTimer};
 pub use tls::{lkl_host_tls_alloc, lkl_host_tls_free, lkl_host_tls_get, lkl_host_tls_set, HostTls};

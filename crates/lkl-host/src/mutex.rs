@@ -7,7 +7,6 @@
 //! `pthread_t` and a depth on top.
 
 use core::ffi::c_int;
-use std::ptr;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::alloc::try_box;

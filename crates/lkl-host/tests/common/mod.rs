@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The host interface as the kernel's C code sees it: opaque structs and
+//! `extern "C"` declarations resolved by the linker, not Rust paths.
+#![allow(dead_code)]
+
+use std::ffi::{c_char, c_int, c_ulong, c_ulonglong, c_void};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+// Make sure the crate (and so the exported symbols) is linked in.
+use lkl_host as _;
+
+pub type LklHostThread = c_ulong;
+pub type Callback = unsafe extern "C" fn(*mut c_void);
+
+macro_rules! opaque {
+    ($($name:ident),*) => {$(
+        #[repr(C)]
+        pub struct $name {
+            _private: [u8; 0],
+        }
+    )*};
+}
+opaque!(LklHostSem, LklHostMutex, LklHostTls, LklHostTimer);
+
+extern "C" {
+    pub fn lkl_host_thread_create(body: Option<Callback>, arg: *mut c_void) -> LklHostThread;
+    pub fn lkl_host_thread_join(thread: LklHostThread) -> c_int;
+    pub fn lkl_host_thread_self() -> LklHostThread;
+    pub fn lkl_host_thread_equal(a: LklHostThread, b: LklHostThread) -> c_int;
+
+    pub fn lkl_host_sem_alloc(count: c_int) -> *mut LklHostSem;
+    pub fn lkl_host_sem_free(sem: *mut LklHostSem);
+    pub fn lkl_host_sem_up(sem: *mut LklHostSem);
+    pub fn lkl_host_sem_down(sem: *mut LklHostSem);
+
+    pub fn lkl_host_mutex_alloc(recursive: c_int) -> *mut LklHostMutex;
+    pub fn lkl_host_mutex_free(mutex: *mut LklHostMutex);
+    pub fn lkl_host_mutex_lock(mutex: *mut LklHostMutex);
+    pub fn lkl_host_mutex_unlock(mutex: *mut LklHostMutex);
+
+    pub fn lkl_host_tls_alloc(destructor: Option<Callback>) -> *mut LklHostTls;
+    pub fn lkl_host_tls_free(key: *mut LklHostTls);
+    pub fn lkl_host_tls_set(key: *mut LklHostTls, data: *mut c_void) -> c_int;
+    pub fn lkl_host_tls_get(key: *mut LklHostTls) -> *mut c_void;
+
+    pub fn lkl_host_time_ns() -> c_ulonglong;
+    pub fn lkl_host_wall_time_ns() -> c_ulonglong;
+
+    pub fn lkl_host_timer_alloc(callback: Option<Callback>, arg: *mut c_void) -> *mut LklHostTimer;
+    pub fn lkl_host_timer_set_oneshot(timer: *mut LklHostTimer, delta_ns: c_ulonglong) -> c_int;
+    pub fn lkl_host_timer_free(timer: *mut LklHostTimer);
+
+    pub fn lkl_host_mem_alloc(size: c_ulong) -> *mut c_void;
+    pub fn lkl_host_mem_free(addr: *mut c_void);
+    pub fn lkl_host_page_alloc(size: c_ulong) -> *mut c_void;
+    pub fn lkl_host_page_free(addr: *mut c_void, size: c_ulong);
+
+    pub fn lkl_host_print(text: *const c_char, len: c_int);
+    pub fn lkl_host_panic(msg: *const c_char) -> !;
+}
+
+/// A raw pointer that test threads may share; the tests keep the pointee
+/// alive and synchronised themselves.
+pub struct Shared<T>(pub *mut T);
+
+// Manual impls: derive would demand `T: Copy` of the opaque pointees.
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Shared<T> {}
+
+// SAFETY: only used for handles of the host interface, which is
+// thread-safe by contract, and for pointees the tests synchronise.
+unsafe impl<T> Send for Shared<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for Shared<T> {}
+
+/// Runs `work` on a helper thread and fails the test if it does not finish
+/// within `limit`, so that a lost wake-up fails instead of hanging.
+pub fn within<R: Send + 'static>(limit: Duration, work: impl FnOnce() -> R + Send + 'static) -> R {
+    let (done, finished) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(result) => {
+            worker.join().expect("worker thread");
+            result
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("did not finish within {limit:?}"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // The worker panicked: report its panic.
+            match worker.join() {
+                Err(payload) => std::panic::resume_unwind(payload),
+                Ok(()) => unreachable!("worker ended without a result"),
+            }
+        }
+    }
+}
+
+/// Milliseconds as nanoseconds.
+pub const fn ms(milliseconds: u64) -> u64 {
+    milliseconds * 1_000_000
+}
