@@ -72,7 +72,7 @@ test: all checkpatch test-rust test-boot test-kunit
 check-series: kernel-tree
 	@scripts/check-series.sh
 
-demo: uml uml-initrd
+demo: uml uml-initrd library
 	@scripts/demo.sh
 
 clean:

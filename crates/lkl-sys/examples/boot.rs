@@ -8,8 +8,8 @@ fn main() {
     let ret = unsafe { lkl_sys::lkl_start_kernel(cmdline.as_ptr()) };
     println!("start: {ret}");
     let mut params = [0i64; 6];
-    // SAFETY: six valid longs; 39 is getpid on x86_64.
-    let pid = unsafe { lkl_sys::lkl_syscall(39, params.as_mut_ptr()) };
+    // SAFETY: six valid longs; getpid takes no arguments.
+    let pid = unsafe { lkl_sys::lkl_syscall(lkl_sys::nr::getpid, params.as_mut_ptr()) };
     println!("getpid: {pid}");
     params[0] = 0xfee1dead;
     params[1] = 672274793;
