@@ -53,6 +53,7 @@ mod thread;
 mod time;
 mod timer;
 mod tls;
+mod uaccess;
 
 use core::ffi::c_void;
 
@@ -75,3 +76,4 @@ pub use thread::{
 pub use time::{lkl_host_time_ns, lkl_host_wall_time_ns};
 pub use timer::{lkl_host_timer_alloc, lkl_host_timer_free, lkl_host_timer_set_oneshot, HostTimer};
 pub use tls::{lkl_host_tls_alloc, lkl_host_tls_free, lkl_host_tls_get, lkl_host_tls_set, HostTls};
+pub use uaccess::{lkl_host_copy_user, lkl_host_uaccess_init};

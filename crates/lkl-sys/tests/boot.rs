@@ -17,6 +17,7 @@ const ENOSYS: c_long = 38;
 const ENODEV: c_long = 19;
 const EBUSY: c_long = 16;
 const ENOENT: c_long = 2;
+const EFAULT: c_long = 14;
 
 #[test]
 fn boot_syscalls_halt() {
@@ -42,6 +43,35 @@ fn boot_syscalls_halt() {
         syscall(nr::openat, &[-100, path.as_ptr() as c_long, 0, 0]),
         -ENOENT
     );
+
+    // Bad pointers fail the call with -EFAULT instead of killing the
+    // program: into a read buffer, out of a write buffer, and a path.
+    let mut fds = [0i32; 2];
+    assert_eq!(syscall(nr::pipe2, &[fds.as_mut_ptr() as c_long, 0]), 0);
+    let unmapped = 8 as c_long; // the first page is never mapped
+    assert_eq!(
+        syscall(nr::write, &[fds[1] as c_long, unmapped, 16]),
+        -EFAULT
+    );
+    let data = b"0123456789abcdef";
+    assert_eq!(
+        syscall(nr::write, &[fds[1] as c_long, data.as_ptr() as c_long, 16]),
+        16
+    );
+    assert_eq!(
+        syscall(nr::read, &[fds[0] as c_long, unmapped, 16]),
+        -EFAULT
+    );
+    assert_eq!(syscall(nr::mkdirat, &[-100, unmapped, 0o755]), -EFAULT);
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        syscall(
+            nr::read,
+            &[fds[0] as c_long, buf.as_mut_ptr() as c_long, 16]
+        ),
+        16
+    );
+    assert_eq!(&buf, data, "a failed read must not consume the data");
 
     // Calls from other threads get tasks of their own in the same process.
     let pids: Vec<c_long> = (0..8)

@@ -45,6 +45,9 @@ extern "C" {
     pub fn lkl_host_tls_set(key: *mut LklHostTls, data: *mut c_void) -> c_int;
     pub fn lkl_host_tls_get(key: *mut LklHostTls) -> *mut c_void;
 
+    pub fn lkl_host_uaccess_init() -> c_int;
+    pub fn lkl_host_copy_user(dst: *mut c_void, src: *const c_void, n: c_ulong) -> c_ulong;
+
     pub fn lkl_host_time_ns() -> c_ulonglong;
     pub fn lkl_host_wall_time_ns() -> c_ulonglong;
 
