@@ -76,7 +76,7 @@ demo: uml uml-initrd library
 	@scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD)/uml $(BUILD)/uml-initrd $(BUILD)/lib $(BUILD)/kunit-* $(BUILD)/series-check-uml* \
+	rm -rf $(BUILD)/uml $(BUILD)/uml-initrd $(BUILD)/lib $(BUILD)/kunit-* $(BUILD)/series-check/uml* \
 		$(BUILD)/gen_init_cpio $(BUILD)/*.json $(BUILD)/*.cases $(BUILD)/*.log $(BUILD)/kunit.diff
 	cargo clean --quiet
 

@@ -10,10 +10,14 @@ set -euo pipefail
 
 [ -f "$BUILD/kernel-tree.ok" ] || die "build/linux is not ready; run 'make kernel-tree'"
 
-wt=$BUILD/series-check
-out=$BUILD/series-check-uml
+# The same layout as build/linux and build/uml, one level down, so that the
+# compiler sees the same relative paths and ccache can reuse the objects of
+# the main build for every prefix whose sources did not change.
+wt=$BUILD/series-check/linux
+out=$BUILD/series-check/uml
 if [ ! -d "$wt" ] || ! git -C "$wt" rev-parse -q --verify HEAD >/dev/null 2>&1; then
 	rm -rf "$wt"
+	mkdir -p "$(dirname "$wt")"
 	git -C "$KTREE" worktree prune
 	git -C "$KTREE" worktree add -q --detach "$wt" upstream
 fi
@@ -26,7 +30,7 @@ for c in "${commits[@]}"; do
 	subject=$(git -C "$KTREE" log -1 --format=%s "$c")
 	info "prefix $i/$((${#commits[@]} - 1)): $subject"
 	git -C "$wt" checkout -q --detach "$c"
-	if ! KTREE=$wt "$TOP/scripts/build-uml.sh" "$out" >"$out.log" 2>&1; then
+	if ! KTREE=$wt UMMODE= "$TOP/scripts/build-uml.sh" "$out" >"$out.log" 2>&1; then
 		tail -n 30 "$out.log" >&2
 		die "prefix $i ($subject) does not build standard UML; log: $out.log"
 	fi
