@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BUILD := build
 
 .PHONY: all deps kernel-tree kernel-export uml uml-initrd library rust \
-	test test-boot test-kunit test-rust checkpatch check-series \
+	test test-boot test-kunit test-rust checkpatch check-series bench \
 	demo clean distclean help
 
 all: deps kernel-tree uml uml-initrd library rust
@@ -20,6 +20,7 @@ help:
 	@echo "make kernel-export write build/linux's commits back to kernel/ as patches"
 	@echo "make library       build the kernel in library mode: build/lib/liblinux.a"
 	@echo "make checkpatch    checkpatch.pl --strict on every patch"
+	@echo "make bench         boot/halt time, getpid latency vs the host's, RSS"
 	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
 	@echo "make clean         remove build outputs (keeps build/linux and its edits)"
 	@echo "make distclean     also remove build/linux, unless it holds unexported work"
@@ -68,6 +69,10 @@ test-rust: rust
 
 test: all checkpatch test-rust test-boot test-kunit
 	@echo "make test: all tests passed"
+
+# Speed and memory against the goals, with host baselines in the same run.
+bench: rust
+	@scripts/bench.sh
 
 check-series: kernel-tree
 	@scripts/check-series.sh
