@@ -51,6 +51,13 @@ kmake -j"$(nproc)"
 if [ "$mode" = library ]; then
 	[ -s "$out/liblinux.a" ] || die "the build did not produce $out/liblinux.a"
 	info "built $out/liblinux.a"
+	# The library's system call ABI is x86_64's (its table and its uapi
+	# structs), and kbuild refuses headers_install for ARCH=um, so the
+	# uapi headers its users compile against are x86's from this tree.
+	make -s -C "$KTREE" O="$out-uapi" ARCH=x86 HOSTCC="$(kernel_cc)" \
+		INSTALL_HDR_PATH="$out/usr" headers_install
+	[ -f "$out/usr/include/linux/stat.h" ] || die "headers_install did not fill $out/usr/include"
+	info "installed the library's uapi headers in $out/usr/include"
 else
 	for f in linux vmlinux; do
 		[ -x "$out/$f" ] || die "the build did not produce an executable $out/$f"

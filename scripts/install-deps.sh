@@ -17,6 +17,9 @@ PACKAGES=(
 	python3              # KUnit's kunit.py
 	python3-ply python3-git # checkpatch's SPDX check (scripts/spdxcheck.py)
 	jq                   # compares KUnit results
+	rsync                # the kernel's headers_install
+	libclang-dev         # bindgen: Rust bindings from the uapi headers
+	pkg-config           # tests the installed C library's lkl.pc
 	ccache               # optional speed-up, used when present
 )
 
