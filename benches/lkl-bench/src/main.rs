@@ -60,7 +60,7 @@ fn verdict(ok: bool) -> &'static str {
 fn main() {
     let start = Instant::now();
     // SAFETY: a NUL-terminated command line.
-    let booted = unsafe { lkl_sys::lkl_start_kernel(c"mem=32M".as_ptr()) };
+    let booted = unsafe { lkl_sys::lkl_start_kernel(c"%s".as_ptr(), c"mem=32M".as_ptr()) };
     assert_eq!(booted, 0, "lkl_start_kernel failed");
     assert_eq!(lkl_getpid(), 1);
     let boot = start.elapsed();

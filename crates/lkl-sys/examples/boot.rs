@@ -5,7 +5,7 @@ fn main() {
     lkl_sys::lkl_host::console_to_stderr();
     let cmdline = c"mem=32M loglevel=8";
     // SAFETY: a valid NUL-terminated string.
-    let ret = unsafe { lkl_sys::lkl_start_kernel(cmdline.as_ptr()) };
+    let ret = unsafe { lkl_sys::lkl_start_kernel(c"%s".as_ptr(), cmdline.as_ptr()) };
     println!("start: {ret}");
     let mut params = [0i64; 6];
     // SAFETY: six valid longs; getpid takes no arguments.

@@ -16,8 +16,9 @@ pub mod nr {
 }
 
 extern "C" {
-    /// Boots the kernel with `cmdline` (NUL-terminated); 0 or a negative errno.
-    pub fn lkl_start_kernel(cmdline: *const c_char) -> c_int;
+    /// Boots the kernel with the command line printf-formatted from `fmt`
+    /// and its arguments; 0 or a negative errno.
+    pub fn lkl_start_kernel(fmt: *const c_char, ...) -> c_int;
     /// Runs system call `no` with six arguments on the calling thread.
     pub fn lkl_syscall(no: c_long, params: *mut c_long) -> c_long;
     /// Halts the kernel through the reboot system call with `params`.

@@ -27,11 +27,11 @@ fn boot_syscalls_halt() {
         "a call before boot must fail"
     );
 
-    // SAFETY: NUL-terminated command line.
-    let first = unsafe { lkl_start_kernel(c"mem=32M".as_ptr()) };
+    // SAFETY: a NUL-terminated format whose one conversion gets an int.
+    let first = unsafe { lkl_start_kernel(c"mem=%dM".as_ptr(), 32) };
     assert_eq!(first, 0);
     // SAFETY: as above.
-    let second = unsafe { lkl_start_kernel(c"mem=32M".as_ptr()) };
+    let second = unsafe { lkl_start_kernel(c"mem=%dM".as_ptr(), 32) };
     assert_eq!(second, -EBUSY as i32, "a second boot must be refused");
 
     assert_eq!(syscall(nr::getpid, &[]), 1);
