@@ -6,8 +6,11 @@ SHELL := /bin/bash
 BUILD := build
 
 .PHONY: all deps kernel-tree kernel-export uml uml-initrd library rust \
-	test test-boot test-kunit test-rust checkpatch check-series bench \
-	demo clean distclean help
+	test test-boot test-kunit test-rust test-c checkpatch check-series bench \
+	demo install clean distclean help
+
+# Where 'make install' puts liblkl.a, lkl.h and lkl.pc.
+PREFIX ?= /usr/local
 
 all: deps kernel-tree uml uml-initrd library rust
 
@@ -19,6 +22,8 @@ help:
 	@echo "make kernel-tree   (re)create build/linux from the Debian tarball + kernel/series"
 	@echo "make kernel-export write build/linux's commits back to kernel/ as patches"
 	@echo "make library       build the kernel in library mode: build/lib/liblinux.a"
+	@echo "make install       install the LKL-compatible C library (liblkl.a, lkl.h, lkl.pc) into PREFIX=$(PREFIX)"
+	@echo "make test-c        install into build/c-prefix, build and run the C boot test and example"
 	@echo "make checkpatch    checkpatch.pl --strict on every patch"
 	@echo "make bench         boot/halt time, getpid latency vs the host's, RSS"
 	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
@@ -50,6 +55,11 @@ library: kernel-tree
 rust: deps library
 	@cargo build --workspace --release --quiet
 
+# The LKL-compatible C library: liblkl.a (kernel + Rust host + C API),
+# lkl.h, lkl_host.h, the prefixed uapi headers and lkl.pc.
+install: deps library
+	@scripts/install.sh $(PREFIX)
+
 checkpatch: kernel-tree
 	@scripts/checkpatch.sh
 
@@ -67,7 +77,11 @@ test-rust: rust
 	@cargo clippy --workspace --all-targets --quiet -- -D warnings
 	@cargo test --workspace --release --quiet
 
-test: all checkpatch test-rust test-boot test-kunit
+# The C API from an installed tree, as a C user builds against it.
+test-c: deps library
+	@scripts/test-c.sh
+
+test: all checkpatch test-rust test-c test-boot test-kunit
 	@echo "make test: all tests passed"
 
 # Speed and memory against the goals, with host baselines in the same run.
@@ -82,6 +96,7 @@ demo: uml uml-initrd library
 
 clean:
 	rm -rf $(BUILD)/uml $(BUILD)/uml-initrd $(BUILD)/lib $(BUILD)/kunit-* $(BUILD)/series-check/uml* \
+		$(BUILD)/c-prefix $(BUILD)/c-tests \
 		$(BUILD)/gen_init_cpio $(BUILD)/*.json $(BUILD)/*.cases $(BUILD)/*.log $(BUILD)/kunit.diff
 	cargo clean --quiet
 
