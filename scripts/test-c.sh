@@ -32,6 +32,8 @@ info "installed headers next to libc's (both orders)"
 "$bin/headers"
 "$bin/headers-lkl-first"
 
+"$TOP/scripts/check-headers.sh" "${LKL_LIBLINUX_DIR:-$BUILD/lib}/usr/include" "$prefix/include"
+
 info "examples/c/hello.c"
 out=$("$bin/hello")
 printf '%s\n' "$out"

@@ -50,6 +50,8 @@ pub struct Names {
     pub ordinary: BTreeSet<String>,
     /// struct/union/enum tags: renamed after `struct`, `union` or `enum`.
     pub tags: BTreeSet<String>,
+    /// The typedef names among `ordinary`.
+    pub typedefs: BTreeSet<String>,
 }
 
 impl Names {
@@ -174,6 +176,7 @@ impl Names {
         for seg in segments {
             if let Some(name) = declarator_name(&seg) {
                 Self::add(&mut self.ordinary, &name);
+                Self::add(&mut self.typedefs, &name);
             }
         }
     }
@@ -244,12 +247,21 @@ pub fn member_names(src: &str) -> BTreeSet<String> {
         .filter(|t| !t.directive)
         .collect();
     let mut out = BTreeSet::new();
-    let mut depth = 0usize;
+    // For each open brace: does it open a struct or union body?
+    let mut braces: Vec<bool> = Vec::new();
     for (i, t) in sig.iter().enumerate() {
         match t.text.as_str() {
-            "{" => depth += 1,
-            "}" => depth = depth.saturating_sub(1),
-            _ if depth > 0
+            "{" => {
+                let prev = |k: usize| i.checked_sub(k).map(|j| sig[j].text.as_str());
+                let record = matches!(prev(1), Some("struct" | "union"))
+                    || (matches!(prev(2), Some("struct" | "union"))
+                        && sig[i - 1].kind == Kind::Ident);
+                braces.push(record);
+            }
+            "}" => {
+                braces.pop();
+            }
+            _ if braces.last() == Some(&true)
                 && t.kind == Kind::Ident
                 && sig
                     .get(i + 1)
@@ -268,8 +280,9 @@ pub struct Renamer<'a> {
     pub names: &'a Names,
     /// The exported headers, to tell their includes from libc's.
     pub uapi: &'a Path,
-    /// Replacements for libc includes whose definitions we provide.
-    pub libc_replacements: &'a [(&'a str, &'a str)],
+    /// Our headers to include after a libc header: they define, renamed,
+    /// the types a header takes from that libc header.
+    pub libc_additions: &'a [(&'a str, &'a str)],
 }
 
 impl Renamer<'_> {
@@ -278,17 +291,27 @@ impl Renamer<'_> {
         let mut out = String::with_capacity(src.len() + src.len() / 8);
         let mut prev_sig: Option<&str> = None;
         let mut in_include = false;
+        // Significant tokens so far on the current directive line.
+        let mut line: Vec<&str> = Vec::new();
         for t in &tokens {
             let mut text = t.text.clone();
+            if !t.directive {
+                line.clear();
+            }
+            // `#define alias tag`, as x86's `#define _fpstate _fpstate_64`.
+            let tag_alias = line.len() == 3 && line[..2] == ["#", "define"];
             match t.kind {
                 Kind::Ident => {
-                    let after_tag_keyword = matches!(prev_sig, Some("struct" | "union" | "enum"));
-                    let set = if after_tag_keyword {
-                        &self.names.tags
+                    let after_tag_keyword =
+                        tag_alias || matches!(prev_sig, Some("struct" | "union" | "enum"));
+                    // After `struct` comes a tag, or a macro that expands
+                    // to one (stddef.h's __struct_group_tag, x86's _fpstate).
+                    let rename = if after_tag_keyword {
+                        self.names.tags.contains(&text) || self.names.ordinary.contains(&text)
                     } else {
-                        &self.names.ordinary
+                        self.names.ordinary.contains(&text)
                     };
-                    if set.contains(&text) {
+                    if rename {
                         text = prefixed(&text);
                     }
                     in_include = t.directive && t.text == "include";
@@ -297,12 +320,12 @@ impl Renamer<'_> {
                     let inner = &text[1..text.len() - 1];
                     if self.uapi.join(inner).is_file() {
                         text = format!("<lkl/{inner}>");
-                    } else if let Some((_, to)) = self
-                        .libc_replacements
-                        .iter()
-                        .find(|(from, _)| *from == inner)
+                    } else if let Some((_, also)) =
+                        self.libc_additions.iter().find(|(from, _)| *from == inner)
                     {
-                        text = format!("<{to}>");
+                        // Keep libc's header; add ours, which defines the
+                        // renamed types the header took from libc's.
+                        text = format!("{text}\n#include <{also}>");
                     }
                     in_include = false;
                 }
@@ -311,6 +334,9 @@ impl Renamer<'_> {
             }
             if t.kind != Kind::Space && t.kind != Kind::Comment {
                 prev_sig = Some(t.text.as_str());
+                if t.directive {
+                    line.push(t.text.as_str());
+                }
             }
             out.push_str(&text);
         }

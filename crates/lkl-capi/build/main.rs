@@ -55,6 +55,11 @@ const LIBC_HEADERS: &[&str] = &[
 /// headers must not see a libc: renaming these leaves them undefined.
 const LIBC_IDENTITY: &[&str] = &["__GLIBC__", "__GLIBC_MINOR__"];
 
+/// Typedefs of the kernel's signal ABI that libc also defines, with its
+/// own layouts: always renamed.
+const KERNEL_SIGNAL_TYPES: &[&str] =
+    &["sigset_t", "siginfo_t", "sigval_t", "sigevent_t", "stack_t"];
+
 /// Uapi headers the system call prototypes header pulls in (those that
 /// exist in this kernel's export), after its own types.
 const SYSCALL_INCLUDES: &[&str] = &[
@@ -169,6 +174,11 @@ const C_KEYWORDS: &[&str] = &[
     "restrict",
     "const",
     "signed",
+    "NULL",
+    "offsetof",
+    "bool",
+    "true",
+    "false",
 ];
 
 /// Macros the host libc headers define beyond the compiler's own, and the
@@ -234,6 +244,21 @@ fn preprocessed(out: &Path, uapi: &Path, extra: &Path) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Names the host libc headers declare with typedef.
+fn libc_typedefs(out: &Path) -> HashSet<String> {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let probe = out.join("libc-probe.c");
+    let o = Command::new(&cc)
+        .arg("-E")
+        .arg(&probe)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+    assert!(o.status.success(), "{cc} -E failed on {}", probe.display());
+    let mut names = Names::default();
+    names.collect(&String::from_utf8_lossy(&o.stdout));
+    names.typedefs.into_iter().collect()
+}
+
 /// CONFIG_* options set in the library build's .config.
 fn config_defined(config: &str) -> HashSet<String> {
     config
@@ -296,9 +321,14 @@ fn main() {
         names.collect(src);
     }
     let (libc, builtin) = libc_macros(&out);
-    names
-        .ordinary
-        .retain(|n| !builtin.contains(n) && !C_KEYWORDS.contains(&n.as_str()));
+    // Typedefs the exported headers make only as stand-ins for libc's on
+    // other systems (coda.h's int32_t, u_long): libc's own are meant. The
+    // signal types are the exception: the headers define the kernel's, in
+    // the kernel's layout (x86's sigset_t is not glibc's).
+    let libc_types = libc_typedefs(&out);
+    names.ordinary.retain(|n| {
+        KERNEL_SIGNAL_TYPES.contains(&n.as_str()) || n.starts_with("__") || !libc_types.contains(n)
+    });
     for src in &sources {
         for m in member_names(src) {
             if libc.contains(&m) && !names.ordinary.contains(&m) {
@@ -306,6 +336,9 @@ fn main() {
             }
         }
     }
+    names
+        .ordinary
+        .retain(|n| !builtin.contains(n) && !C_KEYWORDS.contains(&n.as_str()));
     for id in LIBC_IDENTITY {
         names.ordinary.insert((*id).to_string());
     }
@@ -322,11 +355,15 @@ fn main() {
     combined.ordinary.extend(extra.ordinary.iter().cloned());
 
     // 2. The renamed tree.
-    let replacements = [("sys/socket.h", "lkl/asm/syscall_types.h")];
+    let additions = [
+        ("sys/socket.h", "lkl/asm/syscall_types.h"),
+        ("sys/time.h", "lkl/linux/time.h"),
+        ("time.h", "lkl/linux/time.h"),
+    ];
     let renamer = Renamer {
         names: &names,
         uapi: &uapi,
-        libc_replacements: &replacements,
+        libc_additions: &additions,
     };
     let _ = fs::remove_dir_all(&inc);
     for (f, src) in files.iter().zip(&sources) {
@@ -340,7 +377,7 @@ fn main() {
     let own = Renamer {
         names: &combined,
         uapi: &uapi,
-        libc_replacements: &[],
+        libc_additions: &[],
     };
     write(&inc.join("asm/syscall_types.h"), &own.rename(&extra_src));
 
