@@ -283,7 +283,11 @@ static int test_start_kernel(void)
 
 static int test_getpid(void)
 {
+	long params[6] = { 0 };
+
 	EXPECT("lkl_sys_getpid", lkl_sys_getpid(), 1);
+	EXPECT("lkl_syscall(__lkl__NR_getpid)", lkl_syscall(__lkl__NR_getpid, params), 1);
+	EXPECT("lkl_syscall(-1)", lkl_syscall(-1, params), -LKL_ENOSYS);
 	return TEST_OK;
 }
 
@@ -466,6 +470,50 @@ static int test_epoll(void)
 	lkl_sys_close(ep);
 	lkl_sys_close(fds[0]);
 	lkl_sys_close(fds[1]);
+	return TEST_OK;
+}
+
+/* LKL's wrappers whose shape differs from the x86_64 calls. */
+static int test_wrappers(void)
+{
+	struct lkl_pollfd pfd;
+	struct lkl_timeval tv = { 0, 1000 };
+	lkl_fd_set rfds;
+	int fds[2], sv[2];
+	char c = 0;
+	void *p;
+
+	EXPECT("lkl_sys_pipe", lkl_sys_pipe(fds), 0);
+	pfd.fd = fds[0];
+	pfd.events = LKL_POLLIN;
+	EXPECT("lkl_sys_poll, empty pipe", lkl_sys_poll(&pfd, 1, 0), 0);
+	EXPECT("write", lkl_sys_write(fds[1], "y", 1), 1);
+	EXPECT("lkl_sys_poll", lkl_sys_poll(&pfd, 1, 1000), 1);
+	EXPECT("revents", pfd.revents, LKL_POLLIN);
+	memset(&rfds, 0, sizeof(rfds));
+	rfds.fds_bits[fds[0] / 64] |= 1UL << (fds[0] % 64);
+	EXPECT("lkl_sys_select", lkl_sys_select(fds[0] + 1, &rfds, NULL, NULL, &tv), 1);
+	lkl_sys_close(fds[0]);
+	lkl_sys_close(fds[1]);
+
+	EXPECT("socketpair", lkl_sys_socketpair(LKL_AF_UNIX, LKL_SOCK_STREAM, 0, sv), 0);
+	EXPECT("lkl_sys_send", lkl_sys_send(sv[0], "z", 1, 0), 1);
+	EXPECT("lkl_sys_recv", lkl_sys_recv(sv[1], &c, 1, 0), 1);
+	EXPECT("same byte", c, 'z');
+	lkl_sys_close(sv[0]);
+	lkl_sys_close(sv[1]);
+
+	p = lkl_sys_mmap(NULL, 8192, LKL_PROT_READ | LKL_PROT_WRITE,
+			 LKL_MAP_PRIVATE | LKL_MAP_ANONYMOUS, -1, 0);
+	tlog("lkl_sys_mmap: %p\n", p);
+	CHECK((long)p > 0 || (long)p < -4095);
+	memset(p, 1, 8192);
+	EXPECT("munmap", lkl_sys_munmap((unsigned long)p, 8192), 0);
+
+	EXPECT("lkl_sys_access(\"/file\")", lkl_sys_access("/file", 4 /* R_OK */), 0);
+	EXPECT("lkl_sys_rename", lkl_sys_rename("/file", "/file3"), 0);
+	EXPECT("lkl_sys_link", lkl_sys_link("/file3", "/file"), 0);
+	EXPECT("lkl_sys_unlink", lkl_sys_unlink("/file3"), 0);
 	return TEST_OK;
 }
 
@@ -711,6 +759,7 @@ static const struct test boot_tests[] = {
 	{ "nanosleep", test_nanosleep },
 	{ "pipe2", test_pipe2 },
 	{ "epoll", test_epoll },
+	{ "wrappers", test_wrappers },
 	{ "mount_fs_proc", test_mount_fs_proc },
 	{ "chdir_proc", test_chdir_proc },
 	{ "open_cwd", test_open_cwd },
