@@ -40,6 +40,8 @@ _Static_assert(LKL_POLLIN == POLLIN && LKL_EPOLLIN == EPOLLIN, "poll");
 _Static_assert((int)LKL_IFF_UP == (int)IFF_UP && LKL_IFNAMSIZ == IFNAMSIZ, "if");
 _Static_assert(LKL_AF_INET == AF_INET && LKL_SOCK_DGRAM == SOCK_DGRAM, "sockets");
 _Static_assert(__lkl__NR_getpid == 39, "x86_64 numbers");
+_Static_assert(sizeof(struct lkl_host_operations) == 42 * 8, "as lkl-capi's Rust struct");
+_Static_assert(offsetof(struct lkl_host_operations, pci_ops) == 41 * 8, "member order");
 
 int main(void)
 {

@@ -63,6 +63,10 @@ pub struct LklHostOperations {
     pub pci_ops: *mut c_void,
 }
 
+// 42 pointer-sized members, as in lkl/asm/host_ops.h (tests/c/headers.c
+// checks the C side).
+const _: () = assert!(std::mem::size_of::<LklHostOperations>() == 42 * 8);
+
 /// The exported, mutable `lkl_host_ops`: C code reads and writes its
 /// members directly, so it lives in an `UnsafeCell`.
 #[repr(transparent)]
