@@ -145,7 +145,8 @@ fn main() -> ExitCode {
     for cmd in &commands {
         let (out, failure) = run(cmd, limit);
         let suites = parse(&out);
-        let mut command_failed = suites.is_empty();
+        // Whether a not ok of this command's suites already counts its failure.
+        let mut recorded = false;
         for suite in &suites {
             let mut s = Totals::default();
             for id in 1..=suite.plan {
@@ -170,23 +171,24 @@ fn main() -> ExitCode {
                 "SUITE {}: {} tests, {} ok, {} not ok, {} skipped",
                 suite.name, s.tests, s.ok, s.not_ok, s.skipped
             );
-            command_failed |= s.not_ok > 0;
+            recorded |= s.not_ok > 0;
             t.tests += s.tests;
             t.ok += s.ok;
             t.not_ok += s.not_ok;
             t.skipped += s.skipped;
         }
-        if let Some(why) = failure {
+        let why = match failure {
+            Some(why) => Some(why),
+            None if suites.is_empty() => Some("printed no TAP plan".to_string()),
+            None => None,
+        };
+        if let Some(why) = why {
             // A crash after the last result still fails the run.
-            if !command_failed {
+            if !recorded {
                 t.tests += 1;
                 t.not_ok += 1;
             }
             println!("not ok: '{cmd}' {why}");
-        } else if suites.is_empty() {
-            t.tests += 1;
-            t.not_ok += 1;
-            println!("not ok: '{cmd}' printed no TAP plan");
         }
     }
     println!(
