@@ -288,6 +288,7 @@ static int test_getpid(void)
 	EXPECT("lkl_sys_getpid", lkl_sys_getpid(), 1);
 	EXPECT("lkl_syscall(__lkl__NR_getpid)", lkl_syscall(__lkl__NR_getpid, params), 1);
 	EXPECT("lkl_syscall(-1)", lkl_syscall(-1, params), -LKL_ENOSYS);
+	EXPECT("lkl_trigger_irq(0)", lkl_trigger_irq(0), -LKL_EINVAL);
 	return TEST_OK;
 }
 
