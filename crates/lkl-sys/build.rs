@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Links liblinux.a, built by `make library` (make ARCH=um UMMODE=library),
-//! and generates the system call numbers from the headers of that same
-//! build, never from the host's libc.
+//! and generates the system call numbers, structs and constants from the
+//! uapi headers of that same build, never from the host's libc.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,35 @@ fn syscall_numbers(header: &Path) -> String {
     out
 }
 
+/// Structs and constants of the uapi headers `uapi/wrapper.h` names, read
+/// with `-nostdinc` from the library build's headers_install.
+fn uapi_bindings(include: &Path, out: &Path) {
+    let stubs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("uapi");
+    let wrapper = stubs.join("wrapper.h");
+    println!("cargo:rerun-if-changed={}", stubs.display());
+    let bindings = bindgen::Builder::default()
+        .header(wrapper.display().to_string())
+        .clang_args(["-nostdinc", "-D__x86_64__"])
+        .clang_arg(format!("-I{}", stubs.display()))
+        .clang_arg(format!("-I{}", include.display()))
+        .allowlist_file(format!("{}/.*", include.display()))
+        .allowlist_file(format!("{}/.*", stubs.display()))
+        .use_core()
+        .ctypes_prefix("core::ffi")
+        .derive_default(true)
+        .derive_debug(true)
+        .layout_tests(false)
+        .generate_comments(false)
+        .default_enum_style(bindgen::EnumVariation::Consts)
+        .prepend_enum_name(false)
+        .wrap_unsafe_ops(true)
+        .generate()
+        .unwrap_or_else(|e| panic!("bindgen failed on {}: {e}", wrapper.display()));
+    bindings
+        .write_to_file(out.join("uapi.rs"))
+        .expect("cannot write uapi.rs");
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=LKL_LIBLINUX_DIR");
     let dir = match std::env::var_os("LKL_LIBLINUX_DIR") {
@@ -47,11 +76,19 @@ fn main() {
     }
     println!("cargo:rerun-if-changed={}", archive.display());
 
-    let header = dir.join("arch/x86/include/generated/uapi/asm/unistd_64.h");
+    let include = dir.join("usr/include");
+    if !include.join("linux/stat.h").is_file() {
+        panic!(
+            "{} lacks the library's uapi headers: run 'make library' again",
+            include.display()
+        );
+    }
+    let header = include.join("asm/unistd_64.h");
     println!("cargo:rerun-if-changed={}", header.display());
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
     std::fs::write(out.join("syscall_numbers.rs"), syscall_numbers(&header))
         .expect("cannot write syscall_numbers.rs");
+    uapi_bindings(&include, &out);
     println!("cargo:rustc-link-search=native={}", dir.display());
     println!("cargo:rustc-link-lib=static=linux");
 }

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Booting and halting the kernel.
+
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use lkl_sys::uapi;
+
+use crate::errno::{Errno, Result};
+
+/// How to boot: memory size, extra command-line parameters and where the
+/// console goes.
+///
+/// ```
+/// let kernel = lkl::Kernel::builder().memory_mib(32).arg("loglevel=4").boot()?;
+/// assert_eq!(lkl::process::getpid()?, 1);
+/// kernel.halt()?;
+/// # Ok::<(), lkl::Errno>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct KernelBuilder {
+    memory_mib: u32,
+    args: Vec<String>,
+    console_to_stderr: bool,
+}
+
+impl Default for KernelBuilder {
+    fn default() -> Self {
+        KernelBuilder {
+            memory_mib: 64,
+            args: Vec::new(),
+            console_to_stderr: false,
+        }
+    }
+}
+
+impl KernelBuilder {
+    /// Memory the kernel gets from the host, in MiB (default 64, at least
+    /// 16).
+    pub fn memory_mib(mut self, mib: u32) -> Self {
+        self.memory_mib = mib;
+        self
+    }
+
+    /// Adds a kernel command-line parameter, e.g. `"loglevel=8"`.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sends the kernel console to the program's stderr. Without this the
+    /// console is silent; [`lkl_sys::lkl_host::set_console_sink`] gives
+    /// full control.
+    pub fn console_to_stderr(mut self) -> Self {
+        self.console_to_stderr = true;
+        self
+    }
+
+    /// The command line this builder boots with.
+    pub fn cmdline(&self) -> String {
+        let mut line = format!("mem={}M", self.memory_mib);
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(arg);
+        }
+        line
+    }
+
+    /// Boots the kernel.
+    ///
+    /// # Errors
+    ///
+    /// [`Errno::BUSY`] if a kernel was booted before in this process (also
+    /// one that was halted since), [`Errno::INVAL`] for a command line the
+    /// kernel refuses (an unclosed quote, less than 16 MiB, a NUL byte),
+    /// [`Errno::TOOBIG`] for one too long, [`Errno::NOMEM`] if the host
+    /// lacks memory or threads.
+    pub fn boot(self) -> Result<Kernel> {
+        let line = CString::new(self.cmdline()).map_err(|_| Errno::INVAL)?;
+        if self.console_to_stderr {
+            lkl_sys::lkl_host::console_to_stderr();
+        }
+        // SAFETY: the format is a NUL-terminated "%s" and its argument a
+        // NUL-terminated string that outlives the call.
+        let ret = unsafe { lkl_sys::lkl_start_kernel(c"%s".as_ptr(), line.as_ptr()) };
+        Errno::result(ret.into())?;
+        Ok(Kernel {
+            halted: AtomicBool::new(false),
+        })
+    }
+}
+
+/// The running kernel. There is at most one per process, ever: Linux keeps
+/// global state that a halt does not reset, so a second boot, also after a
+/// halt, is refused with [`Errno::BUSY`].
+///
+/// The kernel serves system calls from every thread of the program while
+/// this handle lives; the calls themselves are free functions in the
+/// modules of this crate. Dropping the handle halts the kernel.
+#[derive(Debug)]
+pub struct Kernel {
+    halted: AtomicBool,
+}
+
+impl Kernel {
+    /// A builder with the defaults: 64 MiB, no extra parameters, silent
+    /// console.
+    pub fn builder() -> KernelBuilder {
+        KernelBuilder::default()
+    }
+
+    /// Boots with the defaults.
+    pub fn boot() -> Result<Kernel> {
+        KernelBuilder::default().boot()
+    }
+
+    /// Powers the kernel off: its threads are joined, its timers and memory
+    /// freed. Kernel descriptors still open become invalid, and every later
+    /// system call fails with [`Errno::NODEV`].
+    ///
+    /// Threads of the application that are blocked inside a system call at
+    /// that moment stay blocked; wake them (for instance by closing the
+    /// other end of their pipe) before halting.
+    pub fn halt(self) -> Result<()> {
+        self.halt_once()
+    }
+
+    fn halt_once(&self) -> Result<()> {
+        if self.halted.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let mut params = [
+            uapi::LINUX_REBOOT_MAGIC1 as i64,
+            uapi::LINUX_REBOOT_MAGIC2 as i64,
+            uapi::LINUX_REBOOT_CMD_POWER_OFF as i64,
+            0,
+            0,
+            0,
+        ];
+        // SAFETY: the six arguments of reboot(POWER_OFF), no pointers.
+        let ret = unsafe { lkl_sys::lkl_halt(params.as_mut_ptr()) };
+        Errno::result(ret).map(drop)
+    }
+}
+
+impl Drop for Kernel {
+    fn drop(&mut self) {
+        // halt() reports errors; a drop has nobody to report them to.
+        let _ = self.halt_once();
+    }
+}
