@@ -97,60 +97,54 @@ pub fn creat(path: impl PathArg, mode: u32) -> Result<Fd> {
     open(path, OFlags::CREAT | OFlags::WRONLY | OFlags::TRUNC, mode)
 }
 
+/// A read or write of `len` bytes at `buf`; `offset` is the fourth
+/// argument of the positioned calls.
+fn transfer(
+    nr: c_long,
+    fd: BorrowedFd<'_>,
+    buf: c_long,
+    len: usize,
+    offset: &[c_long],
+) -> Result<usize> {
+    let mut args = vec![fd.as_raw().into(), buf, len as c_long];
+    args.extend_from_slice(offset);
+    call(nr, &args).map(|n| n as usize)
+}
+
 /// `read(fd, buf)`: reads up to `buf.len()` bytes; 0 at end of file.
 pub fn read(fd: impl AsFd, buf: &mut [u8]) -> Result<usize> {
-    call(
+    transfer(
         nr::read,
-        &[
-            fd.as_fd().as_raw().into(),
-            buf.as_mut_ptr() as c_long,
-            buf.len() as c_long,
-        ],
+        fd.as_fd(),
+        buf.as_mut_ptr() as c_long,
+        buf.len(),
+        &[],
     )
-    .map(|n| n as usize)
 }
 
 /// `write(fd, buf)`: writes up to `buf.len()` bytes.
 pub fn write(fd: impl AsFd, buf: &[u8]) -> Result<usize> {
-    call(
+    transfer(
         nr::write,
-        &[
-            fd.as_fd().as_raw().into(),
-            buf.as_ptr() as c_long,
-            buf.len() as c_long,
-        ],
+        fd.as_fd(),
+        buf.as_ptr() as c_long,
+        buf.len(),
+        &[],
     )
-    .map(|n| n as usize)
 }
 
 /// `pread64(fd, buf, offset)`: reads at `offset` without moving the file
 /// position.
 pub fn pread(fd: impl AsFd, buf: &mut [u8], offset: u64) -> Result<usize> {
-    call(
-        nr::pread64,
-        &[
-            fd.as_fd().as_raw().into(),
-            buf.as_mut_ptr() as c_long,
-            buf.len() as c_long,
-            offset as c_long,
-        ],
-    )
-    .map(|n| n as usize)
+    let (ptr, len) = (buf.as_mut_ptr() as c_long, buf.len());
+    transfer(nr::pread64, fd.as_fd(), ptr, len, &[offset as c_long])
 }
 
 /// `pwrite64(fd, buf, offset)`: writes at `offset` without moving the file
 /// position.
 pub fn pwrite(fd: impl AsFd, buf: &[u8], offset: u64) -> Result<usize> {
-    call(
-        nr::pwrite64,
-        &[
-            fd.as_fd().as_raw().into(),
-            buf.as_ptr() as c_long,
-            buf.len() as c_long,
-            offset as c_long,
-        ],
-    )
-    .map(|n| n as usize)
+    let (ptr, len) = (buf.as_ptr() as c_long, buf.len());
+    transfer(nr::pwrite64, fd.as_fd(), ptr, len, &[offset as c_long])
 }
 
 /// `lseek(fd, offset, whence)`: moves the file position; returns the new
@@ -205,6 +199,18 @@ fn path_call(nr: c_long, path: impl PathArg, rest: &[c_long]) -> Result<i64> {
 /// `mkdir(path, mode)`: creates a directory.
 pub fn mkdir(path: impl PathArg, mode: u32) -> Result<()> {
     path_call(nr::mkdir, path, &[mode as c_long]).map(drop)
+}
+
+/// A device number as the kernel encodes it (`new_encode_dev`).
+pub fn makedev(major: u32, minor: u32) -> u64 {
+    u64::from(minor & 0xff) | (u64::from(major) << 8) | (u64::from(minor & !0xff) << 12)
+}
+
+/// `mknod(path, mode, dev)`: creates a device node, FIFO or socket file;
+/// `mode` carries the type bits (`S_IFCHR`, ...), `dev` comes from
+/// [`makedev`].
+pub fn mknod(path: impl PathArg, mode: u32, dev: u64) -> Result<()> {
+    path_call(nr::mknod, path, &[mode as c_long, dev as c_long]).map(drop)
 }
 
 /// `rmdir(path)`: removes an empty directory.
@@ -445,6 +451,12 @@ mod tests {
         assert_eq!(entries[1].name, b"a-file");
         assert_eq!(entries[1].ino, 12);
         assert_eq!(entries[1].file_type, FileType::File);
+    }
+
+    #[test]
+    fn encodes_device_numbers() {
+        assert_eq!(makedev(1, 5), 0x105);
+        assert_eq!(makedev(8, 0x1234), 0x34 | (8 << 8) | (0x1200 << 12));
     }
 
     #[test]

@@ -95,7 +95,19 @@ fn main() {
         check("read into unmapped", r, Err(Errno::FAULT))?;
         let mut buf = [0u8; 4];
         check("read", fs::read(&rd, &mut buf), Ok(4))?;
-        check("data kept", &buf, b"data")
+        check("data kept", &buf, b"data")?;
+        // Zeroing goes through the fault catcher too (clear_user).
+        ok(
+            "mknod /zero",
+            fs::mknod("/zero", uapi::S_IFCHR | 0o666, fs::makedev(1, 5)),
+        )?;
+        let zero = ok("open /zero", fs::open("/zero", OFlags::RDONLY, 0))?;
+        // SAFETY: as above, into an unmapped buffer.
+        let r = unsafe { lkl::syscall(nr::read, &[zero.as_raw().into(), unmapped, 4]) };
+        check("read zeros into unmapped", r, Err(Errno::FAULT))?;
+        let mut buf = [0xffu8; 4];
+        check("read zeros", fs::read(&zero, &mut buf), Ok(4))?;
+        check("zeros", buf, [0u8; 4])
     });
 
     let mut file = None;
