@@ -29,6 +29,18 @@ fn ok<T>(what: &str, r: lkl::Result<T>) -> Result<T, String> {
     r.map_err(|e| format!("{what} failed: {e}"))
 }
 
+fn read_file(path: impl lkl::PathArg) -> lkl::Result<String> {
+    let file = fs::open(path, OFlags::RDONLY, 0)?;
+    let mut all = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match fs::read(&file, &mut buf)? {
+            0 => return Ok(String::from_utf8_lossy(&all).into_owned()),
+            n => all.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
 struct Run {
     n: usize,
 }
@@ -221,6 +233,32 @@ fn main() {
         )
     });
     run.step("close_dir_fd", || ok("close", dir.take().unwrap().close()));
+    run.step("kernel_threads_softirqs", || {
+        // Kernel threads, workqueue workers, timers and softirqs run.
+        let comm = ok("read /proc/2/comm", read_file("/proc/2/comm"))?;
+        check("pid 2", comm.as_str(), "kthreadd\n")?;
+        let workers = ok("read_dir /proc", fs::read_dir("/proc"))?
+            .iter()
+            .filter(|e| e.name.iter().all(u8::is_ascii_digit))
+            .filter_map(|e| {
+                read_file(format!("/proc/{}/comm", String::from_utf8_lossy(&e.name))).ok()
+            })
+            .filter(|c| c.starts_with("kworker/"))
+            .count();
+        if workers == 0 {
+            return Err("no kworker thread".into());
+        }
+        let softirqs = ok("read /proc/softirqs", read_file("/proc/softirqs"))?;
+        let timer: u64 = softirqs
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("TIMER:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .ok_or_else(|| format!("no TIMER row in {softirqs:?}"))?;
+        if timer == 0 {
+            return Err("the timer softirq never ran".into());
+        }
+        Ok(())
+    });
     run.step("chdir_root", || ok("chdir /", fs::chdir("/")));
     run.step("umount_fs_proc", || {
         ok("umount /proc", fs::umount("/proc", 0))?;
