@@ -43,17 +43,6 @@ cp -R "$outdir/include/lkl" "$prefix/include/lkl"
 install -m 644 "$src/lkl/asm/host_ops.h" "$prefix/include/lkl/asm/"
 chmod -R a+rX,go-w "$prefix/include/lkl"
 
-# The kernel's object carries no .note.GNU-stack, which would make the
-# linker give the program an executable stack: ask for a normal one, and
-# spare the user the linker's warning about the missing note when the
-# linker knows the option.
-stack="-Wl,-z,noexecstack"
-probe=$(mktemp -d)
-echo 'int main(void) { return 0; }' >"$probe/p.c"
-if cc "$probe/p.c" -Wl,--no-warn-execstack -o "$probe/p" 2>/dev/null; then
-	stack="$stack -Wl,--no-warn-execstack"
-fi
-rm -rf "$probe"
 cat >"$prefix/lib/pkgconfig/lkl.pc" <<PC
 prefix=$prefix
 libdir=\${prefix}/lib
@@ -62,7 +51,7 @@ includedir=\${prefix}/include
 Name: lkl
 Description: Linux $(cat "$BUILD/kernel-version" 2>/dev/null || echo 6.12) as a library (UML library mode), LKL-compatible C API
 Version: $(cd "$TOP" && cargo pkgid -p lkl-capi | sed 's/.*[@#]//')
-Libs: -L\${libdir} -llkl $stack $native
+Libs: -L\${libdir} -llkl $native
 Cflags: -I\${includedir}
 PC
 info "installed: $(cd "$prefix" && find lib include -maxdepth 1 | sort | tr '\n' ' ')"

@@ -20,8 +20,14 @@ info "pkg-config: cc prog.c $cflags $libs"
 cc_lkl() {
 	local out=$1
 	shift
+	local log
 	# shellcheck disable=SC2086
-	cc -std=gnu11 -Wall -Wextra -Werror -O2 "$@" $cflags $libs -o "$bin/$out"
+	log=$(cc -std=gnu11 -Wall -Wextra -Werror -O2 "$@" $cflags $libs -o "$bin/$out" 2>&1) ||
+		die "cc $out failed: $log"
+	# The linker only warns; a program must never get an executable stack.
+	[ -z "$log" ] || die "linking $out printed: $log"
+	readelf -lW "$bin/$out" | grep -q 'GNU_STACK.* RW ' ||
+		die "$out got an executable stack: $(readelf -lW "$bin/$out" | grep GNU_STACK)"
 }
 cc_lkl boot "$TOP/tests/c/boot.c" -pthread
 cc_lkl headers "$TOP/tests/c/headers.c"
