@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-//! lkl_init, lkl_cleanup, lkl_is_running, lkl_sys_halt and the console.
+//! lkl_init, lkl_cleanup, lkl_sys_halt and the console. lkl_start_kernel
+//! and lkl_is_running are the kernel's own.
 
 use core::ffi::{c_char, c_int, c_long};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::ops::{lkl_host_ops, LklHostOperations};
 
 /// The operations table given to lkl_init (NULL before and after).
 static OPS: AtomicPtr<LklHostOperations> = AtomicPtr::new(ptr::null_mut());
-/// lkl_start_kernel returned 0 (seen through lkl.h's wrapper macro).
-static STARTED: AtomicBool = AtomicBool::new(false);
-/// lkl_sys_halt stopped the kernel.
-static HALTED: AtomicBool = AtomicBool::new(false);
 
 /// The table whose `print` and `panic` the C API uses: the one given to
 /// lkl_init, else `lkl_host_ops`.
@@ -66,34 +63,6 @@ pub extern "C" fn lkl_cleanup() {
     OPS.store(ptr::null_mut(), Ordering::Release);
 }
 
-/// Called by lkl.h's `lkl_start_kernel` macro with the result of the
-/// kernel's lkl_start_kernel; returns it unchanged.
-#[no_mangle]
-pub extern "C" fn lkl_capi_started(ret: c_int) -> c_int {
-    if ret == 0 {
-        STARTED.store(true, Ordering::Release);
-    }
-    ret
-}
-
-/// 1 while the kernel runs, else 0.
-#[no_mangle]
-pub extern "C" fn lkl_is_running() -> c_int {
-    if HALTED.load(Ordering::Acquire) {
-        return 0;
-    }
-    if STARTED.load(Ordering::Acquire) {
-        return 1;
-    }
-    // Started without lkl.h's macro: ask the kernel. Before boot this
-    // returns -ENODEV without entering it.
-    let running = crate::syscall(lkl_sys::nr::getpid, &[]) >= 0;
-    if running {
-        STARTED.store(true, Ordering::Release);
-    }
-    c_int::from(running)
-}
-
 /// Stops the kernel (reboot with LINUX_REBOOT_CMD_POWER_OFF) and frees
 /// everything it took from the host. Returns 0, or a negative errno
 /// (-ENODEV if it was not running).
@@ -108,11 +77,7 @@ pub extern "C" fn lkl_sys_halt() -> c_long {
         0,
     ];
     // SAFETY: `params` holds the six arguments of the reboot call.
-    let ret = unsafe { lkl_sys::lkl_halt(params.as_mut_ptr()) };
-    if ret == 0 {
-        HALTED.store(true, Ordering::Release);
-    }
-    ret
+    unsafe { lkl_sys::lkl_halt(params.as_mut_ptr()) }
 }
 
 /// Sends `len` bytes at `str` to the console function (`print` of the

@@ -34,6 +34,8 @@ extern "C" {
     /// Boots the kernel with the command line printf-formatted from `fmt`
     /// and its arguments; 0 or a negative errno.
     pub fn lkl_start_kernel(fmt: *const c_char, ...) -> c_int;
+    /// 1 while the kernel runs (booted, not halted), else 0.
+    pub fn lkl_is_running() -> c_int;
     /// Runs system call `no` with six arguments on the calling thread.
     pub fn lkl_syscall(no: c_long, params: *mut c_long) -> c_long;
     /// Halts the kernel through the reboot system call with `params`.

@@ -109,6 +109,12 @@ impl Kernel {
         KernelBuilder::default()
     }
 
+    /// Whether a kernel runs in this process now (booted, not halted).
+    pub fn is_running() -> bool {
+        // SAFETY: no arguments; callable from any thread at any time.
+        unsafe { lkl_sys::lkl_is_running() != 0 }
+    }
+
     /// Boots with the defaults.
     pub fn boot() -> Result<Kernel> {
         KernelBuilder::default().boot()

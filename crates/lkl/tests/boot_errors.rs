@@ -52,11 +52,13 @@ fn main() {
     // A good boot still works after the refusals.
     let kernel = Kernel::builder().memory_mib(32).boot().expect("boot");
     assert_eq!(process::getpid(), Ok(1));
+    assert!(Kernel::is_running());
     let file = fs::creat("/f", 0o600).expect("creat");
     // Dropping the handle halts the kernel; the open Fd closes harmlessly
     // afterwards.
     drop(kernel);
     assert_eq!(process::getpid(), Err(Errno::NODEV), "drop halts");
+    assert!(!Kernel::is_running());
     assert_eq!(file.close(), Err(Errno::NODEV));
     assert_eq!(
         fs::open("/f", OFlags::RDONLY, 0).map(drop),

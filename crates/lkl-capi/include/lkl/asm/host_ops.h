@@ -120,10 +120,6 @@ int lkl_init(struct lkl_host_operations *ops);
  */
 int lkl_start_kernel(const char *cmd_line, ...);
 
-/* Records a successful boot for lkl_is_running; returns ret. */
-int lkl_capi_started(int ret);
-#define lkl_start_kernel(...) lkl_capi_started(lkl_start_kernel(__VA_ARGS__))
-
 /* lkl_cleanup - undo lkl_init, after lkl_sys_halt. */
 void lkl_cleanup(void);
 
