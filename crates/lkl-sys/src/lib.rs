@@ -9,6 +9,9 @@ use std::ffi::{c_char, c_int, c_long};
 // The kernel's calls into the host resolve against this crate.
 pub use lkl_host;
 
+mod errno_text;
+pub use errno_text::errno_description;
+
 /// System call numbers of the library's kernel (its x86_64 table).
 #[allow(non_upper_case_globals)]
 pub mod nr {

@@ -19,10 +19,10 @@ pub struct Errno(i32);
 pub type Result<T> = core::result::Result<T, Errno>;
 
 macro_rules! errnos {
-    ($($name:ident = $c:ident: $text:literal,)*) => {
+    ($($name:ident = $c:ident,)*) => {
         impl Errno {
             $(
-                #[doc = concat!("`", stringify!($c), "`: ", $text, ".")]
+                #[doc = concat!("`", stringify!($c), "`")]
                 pub const $name: Errno = Errno(uapi::$c as i32);
             )*
 
@@ -34,91 +34,89 @@ macro_rules! errnos {
                 }
             }
 
-            /// A short description (`"no such file or directory"`), if this
-            /// crate knows the number.
-            pub fn description(self) -> Option<&'static str> {
-                match self.0 {
-                    $(n if n == uapi::$c as i32 => Some($text),)*
-                    _ => None,
-                }
-            }
         }
     };
 }
 
 errnos! {
-    PERM = EPERM: "operation not permitted",
-    NOENT = ENOENT: "no such file or directory",
-    SRCH = ESRCH: "no such process",
-    INTR = EINTR: "interrupted system call",
-    IO = EIO: "input/output error",
-    NXIO = ENXIO: "no such device or address",
-    TOOBIG = E2BIG: "argument list too long",
-    NOEXEC = ENOEXEC: "exec format error",
-    BADF = EBADF: "bad file descriptor",
-    CHILD = ECHILD: "no child processes",
-    AGAIN = EAGAIN: "resource temporarily unavailable",
-    NOMEM = ENOMEM: "cannot allocate memory",
-    ACCES = EACCES: "permission denied",
-    FAULT = EFAULT: "bad address",
-    NOTBLK = ENOTBLK: "block device required",
-    BUSY = EBUSY: "device or resource busy",
-    EXIST = EEXIST: "file exists",
-    XDEV = EXDEV: "invalid cross-device link",
-    NODEV = ENODEV: "no such device",
-    NOTDIR = ENOTDIR: "not a directory",
-    ISDIR = EISDIR: "is a directory",
-    INVAL = EINVAL: "invalid argument",
-    NFILE = ENFILE: "too many open files in system",
-    MFILE = EMFILE: "too many open files",
-    NOTTY = ENOTTY: "inappropriate ioctl for device",
-    TXTBSY = ETXTBSY: "text file busy",
-    FBIG = EFBIG: "file too large",
-    NOSPC = ENOSPC: "no space left on device",
-    SPIPE = ESPIPE: "illegal seek",
-    ROFS = EROFS: "read-only file system",
-    MLINK = EMLINK: "too many links",
-    PIPE = EPIPE: "broken pipe",
-    DOM = EDOM: "numerical argument out of domain",
-    RANGE = ERANGE: "numerical result out of range",
-    DEADLK = EDEADLK: "resource deadlock avoided",
-    NAMETOOLONG = ENAMETOOLONG: "file name too long",
-    NOLCK = ENOLCK: "no locks available",
-    NOSYS = ENOSYS: "function not implemented",
-    NOTEMPTY = ENOTEMPTY: "directory not empty",
-    LOOP = ELOOP: "too many levels of symbolic links",
-    NOMSG = ENOMSG: "no message of desired type",
-    NODATA = ENODATA: "no data available",
-    OVERFLOW = EOVERFLOW: "value too large for defined data type",
-    NOTSOCK = ENOTSOCK: "socket operation on non-socket",
-    DESTADDRREQ = EDESTADDRREQ: "destination address required",
-    MSGSIZE = EMSGSIZE: "message too long",
-    PROTOTYPE = EPROTOTYPE: "protocol wrong type for socket",
-    NOPROTOOPT = ENOPROTOOPT: "protocol not available",
-    PROTONOSUPPORT = EPROTONOSUPPORT: "protocol not supported",
-    OPNOTSUPP = EOPNOTSUPP: "operation not supported",
-    AFNOSUPPORT = EAFNOSUPPORT: "address family not supported by protocol",
-    ADDRINUSE = EADDRINUSE: "address already in use",
-    ADDRNOTAVAIL = EADDRNOTAVAIL: "cannot assign requested address",
-    NETDOWN = ENETDOWN: "network is down",
-    NETUNREACH = ENETUNREACH: "network is unreachable",
-    CONNABORTED = ECONNABORTED: "software caused connection abort",
-    CONNRESET = ECONNRESET: "connection reset by peer",
-    NOBUFS = ENOBUFS: "no buffer space available",
-    ISCONN = EISCONN: "transport endpoint is already connected",
-    NOTCONN = ENOTCONN: "transport endpoint is not connected",
-    TIMEDOUT = ETIMEDOUT: "connection timed out",
-    CONNREFUSED = ECONNREFUSED: "connection refused",
-    HOSTUNREACH = EHOSTUNREACH: "no route to host",
-    ALREADY = EALREADY: "operation already in progress",
-    INPROGRESS = EINPROGRESS: "operation now in progress",
-    STALE = ESTALE: "stale file handle",
-    DQUOT = EDQUOT: "disk quota exceeded",
-    CANCELED = ECANCELED: "operation canceled",
-    UCLEAN = EUCLEAN: "structure needs cleaning",
+    PERM = EPERM,
+    NOENT = ENOENT,
+    SRCH = ESRCH,
+    INTR = EINTR,
+    IO = EIO,
+    NXIO = ENXIO,
+    TOOBIG = E2BIG,
+    NOEXEC = ENOEXEC,
+    BADF = EBADF,
+    CHILD = ECHILD,
+    AGAIN = EAGAIN,
+    NOMEM = ENOMEM,
+    ACCES = EACCES,
+    FAULT = EFAULT,
+    NOTBLK = ENOTBLK,
+    BUSY = EBUSY,
+    EXIST = EEXIST,
+    XDEV = EXDEV,
+    NODEV = ENODEV,
+    NOTDIR = ENOTDIR,
+    ISDIR = EISDIR,
+    INVAL = EINVAL,
+    NFILE = ENFILE,
+    MFILE = EMFILE,
+    NOTTY = ENOTTY,
+    TXTBSY = ETXTBSY,
+    FBIG = EFBIG,
+    NOSPC = ENOSPC,
+    SPIPE = ESPIPE,
+    ROFS = EROFS,
+    MLINK = EMLINK,
+    PIPE = EPIPE,
+    DOM = EDOM,
+    RANGE = ERANGE,
+    DEADLK = EDEADLK,
+    NAMETOOLONG = ENAMETOOLONG,
+    NOLCK = ENOLCK,
+    NOSYS = ENOSYS,
+    NOTEMPTY = ENOTEMPTY,
+    LOOP = ELOOP,
+    NOMSG = ENOMSG,
+    NODATA = ENODATA,
+    OVERFLOW = EOVERFLOW,
+    NOTSOCK = ENOTSOCK,
+    DESTADDRREQ = EDESTADDRREQ,
+    MSGSIZE = EMSGSIZE,
+    PROTOTYPE = EPROTOTYPE,
+    NOPROTOOPT = ENOPROTOOPT,
+    PROTONOSUPPORT = EPROTONOSUPPORT,
+    OPNOTSUPP = EOPNOTSUPP,
+    AFNOSUPPORT = EAFNOSUPPORT,
+    ADDRINUSE = EADDRINUSE,
+    ADDRNOTAVAIL = EADDRNOTAVAIL,
+    NETDOWN = ENETDOWN,
+    NETUNREACH = ENETUNREACH,
+    CONNABORTED = ECONNABORTED,
+    CONNRESET = ECONNRESET,
+    NOBUFS = ENOBUFS,
+    ISCONN = EISCONN,
+    NOTCONN = ENOTCONN,
+    TIMEDOUT = ETIMEDOUT,
+    CONNREFUSED = ECONNREFUSED,
+    HOSTUNREACH = EHOSTUNREACH,
+    ALREADY = EALREADY,
+    INPROGRESS = EINPROGRESS,
+    STALE = ESTALE,
+    DQUOT = EDQUOT,
+    CANCELED = ECANCELED,
+    UCLEAN = EUCLEAN,
 }
 
 impl Errno {
+    /// The kernel's description (`"No such file or directory"`), if it
+    /// defines the number.
+    pub fn description(self) -> Option<&'static str> {
+        lkl_sys::errno_description(self.0).and_then(|text| text.to_str().ok())
+    }
+
     /// The error with number `errno` (positive, as in C's `errno`).
     pub const fn from_raw(errno: i32) -> Errno {
         Errno(errno)
@@ -161,6 +159,7 @@ impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.name(), self.description()) {
             (Some(name), Some(text)) => write!(f, "{text} ({name})"),
+            (None, Some(text)) => write!(f, "{text} (kernel errno {})", self.0),
             _ => write!(f, "kernel error {}", self.0),
         }
     }
@@ -188,11 +187,16 @@ mod tests {
         assert_eq!(Errno::NOENT.name(), Some("ENOENT"));
         assert_eq!(
             Errno::NOENT.to_string(),
-            "no such file or directory (ENOENT)"
+            "No such file or directory (ENOENT)"
         );
         assert_eq!(format!("{:?}", Errno::BUSY), "Errno(EBUSY)");
         assert_eq!(Errno::from_raw(4000).to_string(), "kernel error 4000");
         assert_eq!(Errno::from_raw(4000).name(), None);
+        // Described by the kernel, but without a constant in this crate.
+        assert_eq!(
+            Errno::from_raw(133).to_string(),
+            "Memory page has hardware error (kernel errno 133)"
+        );
         assert_eq!(Errno::FAULT.to_io_error().raw_os_error(), Some(14));
     }
 }
