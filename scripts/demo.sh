@@ -38,22 +38,30 @@ fi
 cat <<MSG
 Now the same kernel source in library mode (make ARCH=um UMMODE=library):
 built as $BUILD/lib/liblinux.a and linked into an ordinary Rust program,
-crates/lkl-sys/examples/boot.rs. The program boots the kernel with 32 MiB,
-asks it for its process id through a system call that runs on the
-program's own thread, and then halts it. The kernel's boot log goes to
-stderr only because this example asks for it; by default it is silent.
+crates/lkl/examples/tour.rs, through the safe API (the lkl crate). The
+program boots the kernel with 32 MiB and makes system calls that run on
+its own threads: it writes a file and reads it back, lists the root
+directory, mounts /proc, brings up the loopback interface, asks from four
+threads for their task ids, tries to open a missing file, and halts. The
+kernel's boot log goes to stderr only because the program asks for it;
+by default it is silent.
 
 MSG
-if out=$(cd "$TOP" && cargo run -q --release -p lkl-sys --example boot 2>"$BUILD/demo-library.log"); then
-	start=$(sed -n 's/^start: //p' <<<"$out")
-	pid=$(sed -n 's/^getpid: //p' <<<"$out")
-	halt=$(sed -n 's/^halt: //p' <<<"$out")
+if out=$(cd "$TOP" && cargo run -q --release -p lkl --example tour 2>"$BUILD/demo-library.log"); then
+	field() { sed -n "s/^$1: //p" <<<"$out"; }
 	lines=$(wc -l <"$BUILD/demo-library.log")
 	cat <<MSG
-It worked: lkl_start_kernel returned $start after $lines lines of kernel log
-(kept in $BUILD/demo-library.log), getpid inside the library kernel
-returned $pid (the program's threads are threads of its process 1), and
-lkl_halt returned $halt, after joining every thread the kernel had started.
+It worked. The kernel booted (its $lines lines of log are in
+$BUILD/demo-library.log) and answered:
+  - it is Linux $(field release), and the program is its process $(field getpid);
+  - the file it wrote ($(field size) bytes) read back as "$(field "read back")";
+  - the root directory holds: $(field "root holds");
+  - /proc/version says: $(field "proc version" | cut -c1-60)...;
+  - the loopback interface "$(field loopback | cut -d' ' -f1)" is up;
+  - four threads each got a kernel task of their own: $(field "thread tids");
+  - opening a missing file failed as it should, with the kernel's error:
+    "$(field error)";
+  - halt returned after joining every thread the kernel had started.
 
 MSG
 else
