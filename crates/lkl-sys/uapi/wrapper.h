@@ -42,18 +42,10 @@ enum lkl_sys_epoll_bits {
 };
 
 /*
- * Kernel ABI that the uapi headers do not export: getdents64's record
- * (include/linux/dirent.h), and the address families and socket types
- * (include/linux/socket.h, include/linux/net.h).
+ * Kernel ABI that the uapi headers do not export: the address families
+ * and socket types (include/linux/socket.h, include/linux/net.h).
+ * getdents64's records are parsed by the lkl crate (lkl::fs::getdents64).
  */
-struct linux_dirent64 {
-	__u64 d_ino;
-	__s64 d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 enum lkl_sys_socket_abi {
 	AF_UNSPEC = 0,
 	AF_UNIX = 1,
