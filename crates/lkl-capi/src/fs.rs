@@ -3,10 +3,11 @@
 
 use core::ffi::{c_char, c_int, c_long, CStr};
 use std::ffi::CString;
+use std::time::Duration;
 
 use lkl_sys::nr;
 
-use crate::{arg, arg_mut, syscall};
+use crate::{arg, syscall};
 
 /// Longest file system type lkl_mount_fs accepts.
 const MAX_FSTYPE_LEN: usize = 50;
@@ -61,14 +62,9 @@ pub unsafe extern "C" fn lkl_mount_fs(fstype: *const c_char) -> c_int {
 
 /// st_dev of `path` (following symlinks), or a negative errno.
 fn device_of(path: &CStr) -> Result<u64, c_int> {
-    // struct stat of x86_64: 144 bytes, st_dev first.
-    let mut st = [0u64; 18];
-    let ret = syscall(nr::stat, &[arg(path.as_ptr()), arg_mut(st.as_mut_ptr())]);
-    if ret < 0 {
-        Err(ret as c_int)
-    } else {
-        Ok(st[0])
-    }
+    lkl::fs::stat(path)
+        .map(|st| st.st_dev)
+        .map_err(|e| -e.raw())
 }
 
 /// Unmounts `path` (umount2 with `flags`), retrying every 10 ms while the
@@ -91,12 +87,8 @@ pub unsafe extern "C" fn lkl_umount_timeout(
         if ret != -(libc::EBUSY as c_long) || left <= 0 {
             return ret;
         }
-        let ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: STEP_MS * 1_000_000,
-        };
         // The kernel's own sleep, as LKL does.
-        syscall(nr::nanosleep, &[arg(&ts), 0]);
+        let _ = lkl::process::nanosleep(Duration::from_millis(STEP_MS as u64));
         left -= STEP_MS;
     }
 }

@@ -20,7 +20,7 @@ mod net;
 mod ops;
 mod run;
 
-use core::ffi::{c_long, c_void};
+use core::ffi::{c_int, c_long, c_void};
 
 pub use ops::lkl_host_ops;
 
@@ -52,6 +52,11 @@ pub(crate) fn syscall(nr: c_long, args: &[c_long]) -> c_long {
     // this crate, which passes only live buffers of the sizes the system
     // call expects; the kernel checks them anyway.
     unsafe { lkl_sys::lkl_syscall(nr, params.as_mut_ptr()) }
+}
+
+/// 0, or the negative errno of a call through the safe API.
+pub(crate) fn status(result: lkl::Result<()>) -> c_int {
+    result.map_or_else(|e| -e.raw(), |()| 0)
 }
 
 /// A pointer as a system call argument.

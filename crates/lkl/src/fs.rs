@@ -8,15 +8,17 @@ use lkl_sys::{nr, uapi};
 
 use crate::errno::{Errno, Result};
 use crate::fd::{AsFd, BorrowedFd, Fd};
+use crate::flags::kernel_flags;
 use crate::path::PathArg;
 use crate::syscall::call;
 
 /// File status, the kernel's `struct stat` (x86_64 layout).
 pub type Stat = uapi::stat;
 
-/// Flags of [`open`] and [`openat`], the kernel's `O_*` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct OFlags(u32);
+kernel_flags! {
+    /// Flags of [`open`] and [`openat`], the kernel's `O_*` values.
+    OFlags: u32
+}
 
 impl OFlags {
     /// `O_RDONLY`
@@ -41,23 +43,6 @@ impl OFlags {
     pub const NOFOLLOW: OFlags = OFlags(uapi::O_NOFOLLOW);
     /// `O_CLOEXEC`
     pub const CLOEXEC: OFlags = OFlags(uapi::O_CLOEXEC);
-
-    /// Flags from raw `O_*` bits; unknown bits are passed on as they are.
-    pub const fn from_bits(bits: u32) -> OFlags {
-        OFlags(bits)
-    }
-
-    /// The raw bits.
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-}
-
-impl core::ops::BitOr for OFlags {
-    type Output = OFlags;
-    fn bitor(self, other: OFlags) -> OFlags {
-        OFlags(self.0 | other.0)
-    }
 }
 
 /// Where [`lseek`] counts from.
@@ -265,9 +250,10 @@ pub fn fsync(fd: impl AsFd) -> Result<()> {
     call(nr::fsync, &[fd.as_fd().as_raw().into()]).map(drop)
 }
 
-/// Flags of [`mount`], the kernel's `MS_*` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MountFlags(u64);
+kernel_flags! {
+    /// Flags of [`mount`], the kernel's `MS_*` values.
+    MountFlags: u64
+}
 
 impl MountFlags {
     /// `MS_RDONLY`
@@ -280,18 +266,6 @@ impl MountFlags {
     pub const NOEXEC: MountFlags = MountFlags(uapi::MS_NOEXEC as u64);
     /// `MS_REMOUNT`
     pub const REMOUNT: MountFlags = MountFlags(uapi::MS_REMOUNT as u64);
-
-    /// Flags from raw `MS_*` bits.
-    pub const fn from_bits(bits: u64) -> MountFlags {
-        MountFlags(bits)
-    }
-}
-
-impl core::ops::BitOr for MountFlags {
-    type Output = MountFlags;
-    fn bitor(self, other: MountFlags) -> MountFlags {
-        MountFlags(self.0 | other.0)
-    }
 }
 
 /// `mount(source, target, fstype, flags, data)`.

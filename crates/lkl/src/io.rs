@@ -8,6 +8,7 @@ use lkl_sys::{nr, uapi};
 
 use crate::errno::Result;
 use crate::fd::{AsFd, Fd};
+use crate::flags::kernel_flags;
 use crate::fs::OFlags;
 use crate::syscall::call;
 
@@ -26,9 +27,10 @@ pub fn dup(fd: impl AsFd) -> Result<Fd> {
     call(nr::dup, &[fd.as_fd().as_raw().into()]).map(Fd::from_ret)
 }
 
-/// Event bits of epoll (`EPOLL*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EpollFlags(u32);
+kernel_flags! {
+    /// Event bits of epoll (`EPOLL*`).
+    EpollFlags: u32
+}
 
 impl EpollFlags {
     /// `EPOLLIN`: readable.
@@ -41,23 +43,6 @@ impl EpollFlags {
     pub const HUP: EpollFlags = EpollFlags(uapi::LKL_EPOLLHUP);
     /// `EPOLLET`: edge-triggered.
     pub const ET: EpollFlags = EpollFlags(uapi::LKL_EPOLLET);
-
-    /// Whether every bit of `other` is set.
-    pub fn contains(self, other: EpollFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The raw bits.
-    pub fn bits(self) -> u32 {
-        self.0
-    }
-}
-
-impl core::ops::BitOr for EpollFlags {
-    type Output = EpollFlags;
-    fn bitor(self, other: EpollFlags) -> EpollFlags {
-        EpollFlags(self.0 | other.0)
-    }
 }
 
 /// One ready descriptor reported by [`Epoll::wait`].

@@ -34,6 +34,7 @@
 
 mod errno;
 mod fd;
+mod flags;
 pub mod fs;
 pub mod io;
 mod kernel;
