@@ -1,38 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Behaviour that ends or writes to the process: each case runs in a child
-//! process (this test binary again, with `LKL_HOST_CHILD` naming the case).
+//! Behaviour that ends or writes to the process: each test runs its body in
+//! a child process (this test binary again, running only that test) and
+//! passes or fails on what the child did.
 
 mod common;
 
 use common::*;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
-
-const CHILD_VAR: &str = "LKL_HOST_CHILD";
-
-/// True in the child process running `case`. Also stops aborts from
-/// leaving core files behind.
-fn in_child(case: &str) -> bool {
-    if std::env::var(CHILD_VAR).as_deref() != Ok(case) {
-        return false;
-    }
-    let no_core = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: valid pointer; only this child process is affected.
-    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
-    true
-}
-
-/// Runs the child-side test `case` in a new process.
-fn run_child(case: &str) -> Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", case, "--nocapture", "--test-threads=1"])
-        .env(CHILD_VAR, case)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn assert_aborted_with(output: &Output, message: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -48,39 +23,35 @@ fn assert_aborted_with(output: &Output, message: &str) {
 }
 
 #[test]
-fn child_kernel_panic() {
-    if in_child("child_kernel_panic") {
+fn kernel_panic_prints_and_aborts() {
+    let Some(output) = in_child_process("kernel_panic_prints_and_aborts", || {
         // SAFETY: a NUL-terminated message.
         unsafe { lkl_host_panic(c"VFS: Unable to mount root fs".as_ptr()) };
-    }
-}
-
-#[test]
-fn kernel_panic_prints_and_aborts() {
-    let output = run_child("child_kernel_panic");
+    }) else {
+        return;
+    };
     assert_aborted_with(&output, "lkl: kernel panic: VFS: Unable to mount root fs\n");
 }
 
 #[test]
-fn child_panicking_sink() {
-    if in_child("child_panicking_sink") {
+fn panic_inside_host_call_aborts_naming_the_operation() {
+    let test = "panic_inside_host_call_aborts_naming_the_operation";
+    let Some(output) = in_child_process(test, || {
         lkl_host::set_console_sink(Some(Box::new(|_: &[u8]| panic!("sink exploded"))));
         // SAFETY: a readable buffer of the given length.
         unsafe { lkl_host_print(c"boom".as_ptr(), 4) };
         // Not reached: the panic must not unwind back here.
         std::process::exit(0);
-    }
-}
-
-#[test]
-fn panic_inside_host_call_aborts_naming_the_operation() {
-    let output = run_child("child_panicking_sink");
+    }) else {
+        return;
+    };
     assert_aborted_with(&output, "lkl-host: print failed: sink exploded");
 }
 
 #[test]
-fn child_foreign_unlock() {
-    if in_child("child_foreign_unlock") {
+fn recursive_mutex_unlocked_by_non_holder_aborts() {
+    let test = "recursive_mutex_unlocked_by_non_holder_aborts";
+    let Some(output) = in_child_process(test, || {
         // SAFETY: the mutex stays live; the unlock by a non-holder aborts.
         unsafe {
             let mutex = Shared(lkl_host_mutex_alloc(1));
@@ -93,12 +64,9 @@ fn child_foreign_unlock() {
             .unwrap();
         }
         std::process::exit(0);
-    }
-}
-
-#[test]
-fn recursive_mutex_unlocked_by_non_holder_aborts() {
-    let output = run_child("child_foreign_unlock");
+    }) else {
+        return;
+    };
     assert_aborted_with(
         &output,
         "lkl-host: mutex_unlock failed: recursive mutex unlocked by a thread that does not hold it",
@@ -106,8 +74,8 @@ fn recursive_mutex_unlocked_by_non_holder_aborts() {
 }
 
 #[test]
-fn child_console_to_stderr() {
-    if in_child("child_console_to_stderr") {
+fn console_to_stderr_writes_the_bytes() {
+    let Some(output) = in_child_process("console_to_stderr_writes_the_bytes", || {
         let text = b"Linux version 6.12 (lkl)\n";
         // SAFETY: readable buffers of the given lengths.
         unsafe {
@@ -115,17 +83,35 @@ fn child_console_to_stderr() {
             lkl_host::console_to_stderr();
             lkl_host_print(text.as_ptr().cast(), text.len() as i32);
         }
-    }
-}
-
-#[test]
-fn console_to_stderr_writes_the_bytes() {
-    let output = run_child("child_console_to_stderr");
-    assert!(output.status.success());
+    }) else {
+        return;
+    };
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stderr: {stderr}");
     assert_eq!(
         stderr.matches("Linux version 6.12 (lkl)\n").count(),
         1,
         "expected exactly the one print after console_to_stderr: {stderr}"
     );
+}
+
+/// The helper itself: a child that never reaches the body (here: no test of
+/// that name) must fail the parent's test, not let it pass unchecked.
+#[test]
+#[should_panic(expected = "the child process did not run test \"no_such_test\"")]
+fn a_child_that_runs_nothing_fails_the_parent() {
+    let _ = in_child_process("no_such_test", || unreachable!("no test has this name"));
+}
+
+/// A child whose body fails reports a failure to the parent, which sees it
+/// in the exit status.
+#[test]
+fn a_failing_child_is_seen_by_the_parent() {
+    let Some(output) = in_child_process("a_failing_child_is_seen_by_the_parent", || {
+        panic!("the child's check failed");
+    }) else {
+        return;
+    };
+    assert!(!output.status.success(), "a failed child must not exit 0");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("the child's check failed"));
 }

@@ -7,9 +7,6 @@ mod common;
 use common::*;
 use std::ffi::c_void;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
-
-const CHILD_VAR: &str = "LKL_HOST_UACCESS_CHILD";
 
 fn page() -> usize {
     // SAFETY: sysconf has no memory side effects.
@@ -18,9 +15,6 @@ fn page() -> usize {
 
 #[test]
 fn copies_and_reports_faults() {
-    if std::env::var_os(CHILD_VAR).is_some() {
-        return;
-    }
     // SAFETY: installs the process-wide handler, chained to the previous.
     assert_eq!(unsafe { lkl_host_uaccess_init() }, 0);
 
@@ -70,30 +64,16 @@ fn copies_and_reports_faults() {
 
 #[test]
 fn other_faults_still_crash() {
-    if std::env::var_os(CHILD_VAR).is_some() {
-        let no_core = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: only this child process is affected.
-        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+    let Some(output) = in_child_process("other_faults_still_crash", || {
         // SAFETY: installing the handler; then a deliberate bad write.
         unsafe {
             assert_eq!(lkl_host_uaccess_init(), 0);
             std::ptr::write_volatile(16 as *mut u8, 1);
         }
         unreachable!("the bad write must not return");
-    }
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "other_faults_still_crash",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_VAR, "1")
-        .output()
-        .unwrap();
+    }) else {
+        return;
+    };
     assert_eq!(
         output.status.signal(),
         Some(libc::SIGSEGV),

@@ -109,3 +109,48 @@ pub fn within<R: Send + 'static>(limit: Duration, work: impl FnOnce() -> R + Sen
 pub const fn ms(milliseconds: u64) -> u64 {
     milliseconds * 1_000_000
 }
+
+/// Names, in a child process, the one test that process runs.
+const CHILD_VAR: &str = "LKL_HOST_TEST_CHILD";
+/// What a child prints on stderr right before it runs the test's body.
+const CHILD_STARTED: &str = "lkl-host test child: running ";
+
+/// For behaviour that ends or poisons the process: runs `body` in a child
+/// process, which is this test binary again running only the calling test
+/// (`test` must be its name).
+///
+/// In the parent this returns the child's output, which the test must
+/// check: the test passes or fails on what the child did, and it is the
+/// only one that counts, since the child runs in a process of its own. In
+/// the child it runs `body` and returns `None`; the test then returns.
+///
+/// A child that did not reach `body` (a wrong `test` name, a filter that
+/// matched nothing) fails the parent test instead of passing vacuously.
+pub fn in_child_process(test: &str, body: impl FnOnce()) -> Option<std::process::Output> {
+    if std::env::var(CHILD_VAR).as_deref() == Ok(test) {
+        // Deliberate aborts must not leave core files behind.
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: a valid pointer; only this child process is affected.
+        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+        eprintln!("{CHILD_STARTED}{test}");
+        body();
+        return None;
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let output = std::process::Command::new(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD_VAR, test)
+        .output()
+        .expect("running the test binary as a child");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{CHILD_STARTED}{test}\n")),
+        "the child process did not run test {test:?} ({}); stdout: {}; stderr: {stderr}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+    );
+    Some(output)
+}
