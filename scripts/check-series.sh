@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Check that every prefix of the series (upstream, upstream + patch 1, ...)
-# builds standard UML with the stock defconfig and boots it to user space.
+# Check that every prefix of the series (upstream + patch 1, upstream +
+# patches 1-2, ...) builds standard UML with the stock defconfig and boots it
+# to user space. Upstream alone is not a prefix that has to pass: on hosts
+# whose XSTATE size is not the 2696 bytes it hard-codes, its processes lose
+# vector registers or die at once, which patch 1 fixes and the boot test
+# checks.
 # Slow (one incremental kernel build per patch); run it on demand with
 # 'make check-series'.
 set -euo pipefail
@@ -22,13 +26,13 @@ if [ ! -d "$wt" ] || ! git -C "$wt" rev-parse -q --verify HEAD >/dev/null 2>&1; 
 	git -C "$KTREE" worktree add -q --detach "$wt" upstream
 fi
 
-commits=("$(git -C "$KTREE" rev-parse upstream)")
-mapfile -t -O 1 commits < <(git -C "$KTREE" rev-list --reverse upstream..HEAD)
+mapfile -t commits < <(git -C "$KTREE" rev-list --reverse upstream..HEAD)
+[ ${#commits[@]} -gt 0 ] || die "the series is empty"
 
-i=0
+i=1
 for c in "${commits[@]}"; do
 	subject=$(git -C "$KTREE" log -1 --format=%s "$c")
-	info "prefix $i/$((${#commits[@]} - 1)): $subject"
+	info "prefix $i/${#commits[@]}: $subject"
 	git -C "$wt" checkout -q --detach "$c"
 	if ! KTREE=$wt UMMODE= "$TOP/scripts/build-uml.sh" "$out" >"$out.log" 2>&1; then
 		tail -n 30 "$out.log" >&2

@@ -17,8 +17,11 @@ with this project's $n patch(es) from kernel/ applied, built with the stock
 UML defconfig (plus initramfs support) into $BUILD/uml-initrd/linux.
 
 Now booting that kernel as an ordinary Linux program. It gets a tiny
-initramfs whose only program, /init, prints a marker taken from the kernel
-command line and then powers the "machine" off.
+initramfs whose only program, /init, first checks that the kernel keeps
+each process's vector registers (SSE, AVX and, where the CPU has it,
+AVX-512) while it switches between threads, runs signal handlers and lets
+a tracer read and write them; then it prints a marker taken from the kernel
+command line and powers the "machine" off.
 
 MSG
 if out=$("$TOP/tests/uml-boot.sh" initramfs "$BUILD/uml-initrd/linux" 2>&1); then
@@ -28,6 +31,12 @@ if out=$("$TOP/tests/uml-boot.sh" initramfs "$BUILD/uml-initrd/linux" 2>&1); the
 It worked: the kernel booted, started /init, which printed the marker
 "$marker" that we put on the command line, and then the kernel shut
 itself down and the process exited with status 0, all $secs.
+
+On the way, UML asked the host how large a process's FP register state is
+(this CPU's XSAVE area, which the host's ptrace insists on, whole) and the
+register check passed:
+  $(grep '^FP register state: ' <<<"$out")
+  $(grep '^fpregs: ' <<<"$out" | cut -c1-200)
 
 MSG
 else

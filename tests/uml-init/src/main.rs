@@ -6,6 +6,13 @@
 //! `UML_BOOT_MARKER` on the console, so the test can tell that this very
 //! boot reached user space, and then powers the machine off, so the UML
 //! process exits on its own.
+//!
+//! Before that it checks that the kernel keeps user processes' vector
+//! registers (see [`fpregs`]) and prints `uml-init: fpregs: ok: ...` or
+//! `uml-init: fpregs: FAILED: ...`. Run with `--check-fpregs`, it does only
+//! that check, on any kernel, and exits 0 or 1.
+
+mod fpregs;
 
 use std::ffi::CStr;
 use std::fs::OpenOptions;
@@ -14,6 +21,10 @@ use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 
 const MARKER_VAR: &str = "UML_BOOT_MARKER";
+/// Threads and rounds of the register check: enough context switches and
+/// signal handlers to catch a lost register, few enough for a second.
+const FPREGS_THREADS: u64 = 3;
+const FPREGS_ROUNDS: u64 = 2000;
 
 fn fd_is_open(fd: i32) -> bool {
     // SAFETY: F_GETFD only queries the descriptor table; no memory is passed.
@@ -60,10 +71,31 @@ fn power_off() -> std::io::Error {
     std::io::Error::last_os_error()
 }
 
+fn check_fpregs() -> bool {
+    match fpregs::check(FPREGS_THREADS, FPREGS_ROUNDS) {
+        Ok(what) => {
+            println!("uml-init: fpregs: ok: {what}");
+            true
+        }
+        Err(e) => {
+            println!("uml-init: fpregs: FAILED: {e}");
+            false
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--check-fpregs") {
+        return if check_fpregs() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     // Without a console there is nowhere to report to; the missing marker
     // fails the test instead.
     let _ = ensure_console();
+    check_fpregs();
     let marker = std::env::var(MARKER_VAR).unwrap_or_else(|_| String::from("(unset)"));
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "uml-init: {MARKER_VAR}={marker}");
