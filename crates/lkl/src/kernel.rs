@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Booting and halting the kernel.
 
+use core::fmt;
 use std::ffi::CString;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use lkl_sys::uapi;
 
@@ -84,9 +84,7 @@ impl KernelBuilder {
         // NUL-terminated string that outlives the call.
         let ret = unsafe { lkl_sys::lkl_start_kernel(c"%s".as_ptr(), line.as_ptr()) };
         Errno::result(ret.into())?;
-        Ok(Kernel {
-            halted: AtomicBool::new(false),
-        })
+        Ok(Kernel { _booted: () })
     }
 }
 
@@ -96,10 +94,26 @@ impl KernelBuilder {
 ///
 /// The kernel serves system calls from every thread of the program while
 /// this handle lives; the calls themselves are free functions in the
-/// modules of this crate. Dropping the handle halts the kernel.
+/// modules of this crate. Dropping the handle halts the kernel, so a handle
+/// that is not kept halts the kernel at once. The type is `#[must_use]` to
+/// catch that:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn boot_and_lose() -> Result<(), lkl::Errno> {
+///     lkl::Kernel::boot()?; // error: unused `Kernel` that must be used
+///     Ok(())
+/// }
+/// ```
+///
+/// [`halt`](Kernel::halt) takes the handle by value, since nothing is left
+/// to do with it after a halt; if the kernel refuses to halt, it keeps
+/// running and the handle comes back inside the [`HaltError`].
 #[derive(Debug)]
+#[must_use = "dropping the Kernel halts the kernel at once; keep it while making system calls"]
 pub struct Kernel {
-    halted: AtomicBool,
+    /// Only [`KernelBuilder::boot`] makes one.
+    _booted: (),
 }
 
 impl Kernel {
@@ -124,34 +138,104 @@ impl Kernel {
     /// freed. Kernel descriptors still open become invalid, and every later
     /// system call fails with [`Errno::NODEV`].
     ///
-    /// Threads of the application that are blocked inside a system call at
-    /// that moment stay blocked; wake them (for instance by closing the
-    /// other end of their pipe) before halting.
-    pub fn halt(self) -> Result<()> {
-        self.halt_once()
-    }
-
-    fn halt_once(&self) -> Result<()> {
-        if self.halted.swap(true, Ordering::AcqRel) {
-            return Ok(());
+    /// The halt is a `reboot(LINUX_REBOOT_CMD_POWER_OFF)` system call made
+    /// by the calling thread's kernel task. Threads of the application that
+    /// are blocked inside a system call at that moment stay blocked; wake
+    /// them (for instance by closing the other end of their pipe) before
+    /// halting.
+    ///
+    /// ```
+    /// let kernel = lkl::Kernel::builder().memory_mib(32).boot()?;
+    /// match kernel.halt() {
+    ///     Ok(()) => assert!(!lkl::Kernel::is_running()),
+    ///     // Still running: the handle is back, to retry or to drop.
+    ///     Err(refused) => return Err(refused.errno()),
+    /// }
+    /// # Ok::<(), lkl::Errno>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// If the kernel refuses, it keeps running and the error gives the
+    /// handle back ([`HaltError::into_kernel`]): [`Errno::PERM`] when the
+    /// calling thread's task lacks `CAP_SYS_BOOT` (it changed its
+    /// credentials), [`Errno::NODEV`] when the kernel is not running any
+    /// more (it was halted through the raw interface). `?` turns the error
+    /// into its [`Errno`], dropping the handle, which tries to halt again.
+    pub fn halt(self) -> core::result::Result<(), HaltError> {
+        match power_off() {
+            Ok(()) => {
+                // Halted: nothing is left for the drop to do.
+                core::mem::forget(self);
+                Ok(())
+            }
+            Err(errno) => Err(HaltError {
+                errno,
+                kernel: self,
+            }),
         }
-        let mut params = [
-            uapi::LINUX_REBOOT_MAGIC1 as i64,
-            uapi::LINUX_REBOOT_MAGIC2 as i64,
-            uapi::LINUX_REBOOT_CMD_POWER_OFF as i64,
-            0,
-            0,
-            0,
-        ];
-        // SAFETY: the six arguments of reboot(POWER_OFF), no pointers.
-        let ret = unsafe { lkl_sys::lkl_halt(params.as_mut_ptr()) };
-        Errno::result(ret).map(drop)
     }
+}
+
+/// `reboot(LINUX_REBOOT_CMD_POWER_OFF)` through the library's halt entry.
+fn power_off() -> Result<()> {
+    let mut params = [
+        i64::from(uapi::LINUX_REBOOT_MAGIC1),
+        i64::from(uapi::LINUX_REBOOT_MAGIC2),
+        i64::from(uapi::LINUX_REBOOT_CMD_POWER_OFF),
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the six arguments of reboot(POWER_OFF), no pointers.
+    let ret = unsafe { lkl_sys::lkl_halt(params.as_mut_ptr()) };
+    Errno::result(ret).map(drop)
 }
 
 impl Drop for Kernel {
     fn drop(&mut self) {
-        // halt() reports errors; a drop has nobody to report them to.
-        let _ = self.halt_once();
+        // halt() reports errors; a drop has nobody to report them to. A
+        // kernel that refuses keeps running.
+        let _ = power_off();
+    }
+}
+
+/// A refused [`Kernel::halt`]: the kernel still runs, and this holds its
+/// handle.
+#[derive(Debug)]
+pub struct HaltError {
+    errno: Errno,
+    kernel: Kernel,
+}
+
+impl HaltError {
+    /// Why the kernel refused.
+    pub fn errno(&self) -> Errno {
+        self.errno
+    }
+
+    /// The handle of the kernel, which still runs: halt it again, for
+    /// instance from a thread that may, or keep using it.
+    pub fn into_kernel(self) -> Kernel {
+        self.kernel
+    }
+}
+
+impl fmt::Display for HaltError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the kernel refused to halt: {}", self.errno)
+    }
+}
+
+impl std::error::Error for HaltError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.errno)
+    }
+}
+
+/// The error's number; the handle is dropped, which tries to halt again.
+impl From<HaltError> for Errno {
+    fn from(err: HaltError) -> Errno {
+        err.errno
     }
 }

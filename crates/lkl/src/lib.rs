@@ -45,7 +45,7 @@ mod syscall;
 
 pub use errno::{Errno, Result};
 pub use fd::{AsFd, BorrowedFd, Fd};
-pub use kernel::{Kernel, KernelBuilder};
+pub use kernel::{HaltError, Kernel, KernelBuilder};
 pub use lkl_sys;
 pub use path::PathArg;
 pub use syscall::syscall;

@@ -367,7 +367,10 @@ fn main() {
         }
         check("failed calls", errors.load(Ordering::Relaxed), 0)
     });
-    run.step("stop_kernel", || ok("halt", kernel.take().unwrap().halt()));
+    run.step("stop_kernel", || {
+        let halted = kernel.take().unwrap().halt();
+        ok("halt", halted.map_err(Errno::from))
+    });
     run.step("call_after_halt", || {
         check("getpid", process::getpid(), Err(Errno::NODEV))
     });

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Refused boots and the lifecycle around one kernel: bad command lines are
 //! refused with a clear error and a console line, without using up the
-//! process's one boot; dropping the handle halts; no second boot.
+//! process's one boot; a refused halt gives the handle back with the kernel
+//! still running; dropping the handle halts; no second boot.
 
 use std::sync::{Arc, Mutex};
+use std::thread;
 
 use lkl::fs::{self, OFlags};
+use lkl::lkl_sys::nr;
 use lkl::{process, Errno, Kernel};
 
 fn main() {
@@ -54,6 +57,31 @@ fn main() {
     assert_eq!(process::getpid(), Ok(1));
     assert!(Kernel::is_running());
     let file = fs::creat("/f", 0o600).expect("creat");
+
+    // A thread whose kernel task gave up root's credentials lacks
+    // CAP_SYS_BOOT: the kernel refuses its halt and keeps running, and the
+    // handle comes back in the error, still able to halt it.
+    let kernel = thread::spawn(move || {
+        // SAFETY: setresuid takes three plain ids; it changes only the
+        // calling thread's own kernel task.
+        let dropped = unsafe { lkl::syscall(nr::setresuid, &[1000, 1000, 1000]) };
+        assert_eq!(dropped, Ok(0), "setresuid");
+        let refused = kernel
+            .halt()
+            .expect_err("a task without CAP_SYS_BOOT halted");
+        assert_eq!(refused.errno(), Errno::PERM);
+        assert!(refused.to_string().contains("refused to halt"), "{refused}");
+        refused.into_kernel()
+    })
+    .join()
+    .expect("the unprivileged thread");
+    assert!(
+        Kernel::is_running(),
+        "a refused halt leaves the kernel running"
+    );
+    assert_eq!(process::getpid(), Ok(1), "calls still work");
+    fs::write(&file, b"still here").expect("write after a refused halt");
+
     // Dropping the handle halts the kernel; the open Fd closes harmlessly
     // afterwards.
     drop(kernel);
