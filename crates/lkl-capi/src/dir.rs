@@ -5,9 +5,11 @@
 use core::ffi::{c_char, c_int, c_long};
 use std::ptr;
 
-use lkl_sys::nr;
+use lkl::fs::OFlags;
+use lkl::Errno;
+use lkl_sys::{nr, uapi};
 
-use crate::{arg, arg_mut, syscall};
+use crate::{arg, arg_mut, neg, syscall};
 
 /// getdents64's buffer; aligned for `struct lkl_linux_dirent64`.
 #[repr(C, align(8))]
@@ -42,7 +44,7 @@ fn new_dir(fd: c_int) -> *mut LklDir {
 /// `path` is a NUL-terminated string; `err` is writable or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn lkl_opendir(path: *const c_char, err: *mut c_int) -> *mut LklDir {
-    let flags = (libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) as c_long;
+    let flags = (OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC).bits() as c_long;
     let fd = syscall(nr::open, &[arg(path), flags, 0]);
     if fd < 0 {
         if !err.is_null() {
@@ -75,7 +77,7 @@ pub unsafe extern "C" fn lkl_fdopendir(fd: c_int, _err: *mut c_int) -> *mut LklD
 pub unsafe extern "C" fn lkl_rewinddir(dir: *mut LklDir) {
     // SAFETY: `dir` is a live stream by the caller's promise.
     let dir = unsafe { &mut *dir };
-    syscall(nr::lseek, &[dir.fd as c_long, 0, libc::SEEK_SET as c_long]);
+    syscall(nr::lseek, &[dir.fd as c_long, 0, uapi::SEEK_SET as c_long]);
     dir.len = 0;
     dir.pos = 0;
     dir.err = 0;
@@ -126,12 +128,12 @@ pub unsafe extern "C" fn lkl_readdir(dir: *mut LklDir) -> *mut u8 {
     // d_reclen: the u16 after d_ino and d_off.
     let at = dir.pos;
     let Some(reclen) = dir.buf.0.get(at + 16..at + 18) else {
-        dir.err = -libc::EIO;
+        dir.err = neg(Errno::IO);
         return ptr::null_mut();
     };
     let reclen = usize::from(u16::from_ne_bytes([reclen[0], reclen[1]]));
     if reclen == 0 || at + reclen > dir.len {
-        dir.err = -libc::EIO;
+        dir.err = neg(Errno::IO);
         return ptr::null_mut();
     }
     dir.pos += reclen;

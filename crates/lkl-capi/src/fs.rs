@@ -2,12 +2,13 @@
 //! lkl_mount_fs and lkl_umount_timeout.
 
 use core::ffi::{c_char, c_int, c_long, CStr};
-use std::ffi::CString;
 use std::time::Duration;
 
+use lkl::fs::{self, MountFlags};
+use lkl::{Errno, PathArg};
 use lkl_sys::nr;
 
-use crate::{arg, syscall};
+use crate::{arg, is_err, neg, syscall};
 
 /// Longest file system type lkl_mount_fs accepts.
 const MAX_FSTYPE_LEN: usize = 50;
@@ -22,49 +23,44 @@ const MAX_FSTYPE_LEN: usize = 50;
 #[no_mangle]
 pub unsafe extern "C" fn lkl_mount_fs(fstype: *const c_char) -> c_int {
     if fstype.is_null() {
-        return -libc::EINVAL;
+        return neg(Errno::INVAL);
     }
     // SAFETY: by the caller's promise `fstype` is NUL-terminated.
-    let name = unsafe { CStr::from_ptr(fstype) }.to_bytes();
+    let fstype = unsafe { CStr::from_ptr(fstype) };
+    let name = fstype.to_bytes();
     if name.is_empty() || name.len() > MAX_FSTYPE_LEN || name.contains(&b'/') {
-        return -libc::EINVAL;
+        return neg(Errno::INVAL);
     }
     let mut path = b"/".to_vec();
     path.extend_from_slice(name);
-    let Ok(path) = CString::new(path) else {
-        return -libc::EINVAL;
-    };
-    let ret = syscall(nr::mkdir, &[arg(path.as_ptr()), 0xff]);
-    if ret < 0 && ret != -(libc::EEXIST as c_long) {
-        return ret as c_int;
+    let path = path.as_slice();
+    match fs::mkdir(path, 0xff) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return neg(e),
     }
     // Linux would stack a second mount on the first: tell it apart by
     // the device of the directory, which differs from the root's once
     // something is mounted there.
-    match (device_of(c"/"), device_of(&path)) {
+    match (device_of("/"), device_of(path)) {
         (Ok(root), Ok(dir)) if root != dir => return 1,
-        (Err(e), _) | (_, Err(e)) => return e,
+        (Err(e), _) | (_, Err(e)) => return neg(e),
         _ => {}
     }
-    let ret = syscall(
-        nr::mount,
-        &[arg(c"none".as_ptr()), arg(path.as_ptr()), arg(fstype), 0, 0],
-    );
-    if ret == -(libc::EBUSY as c_long) {
-        return 1;
+    match fs::mount("none", path, fstype, MountFlags::default(), None) {
+        Ok(()) => 0,
+        Err(Errno::BUSY) => 1,
+        Err(e) => {
+            // Leave no directory behind that this call made; the mount's
+            // error is the one to report.
+            let _ = fs::rmdir(path);
+            neg(e)
+        }
     }
-    if ret < 0 {
-        syscall(nr::rmdir, &[arg(path.as_ptr())]);
-        return ret as c_int;
-    }
-    0
 }
 
-/// st_dev of `path` (following symlinks), or a negative errno.
-fn device_of(path: &CStr) -> Result<u64, c_int> {
-    lkl::fs::stat(path)
-        .map(|st| st.st_dev)
-        .map_err(|e| -e.raw())
+/// st_dev of `path` (following symlinks).
+fn device_of(path: impl PathArg) -> lkl::Result<u64> {
+    fs::stat(path).map(|st| st.st_dev)
 }
 
 /// Unmounts `path` (umount2 with `flags`), retrying every 10 ms while the
@@ -84,7 +80,7 @@ pub unsafe extern "C" fn lkl_umount_timeout(
     let mut left = timeout_ms;
     loop {
         let ret = syscall(nr::umount2, &[arg(path), flags as c_long]);
-        if ret != -(libc::EBUSY as c_long) || left <= 0 {
+        if !is_err(ret, Errno::BUSY) || left <= 0 {
             return ret;
         }
         // The kernel's own sleep, as LKL does.

@@ -9,7 +9,10 @@
 //!
 //! Conventions, as in LKL: functions return a negative kernel errno
 //! (`-LKL_ENOENT`) on failure; nothing here panics into C (every exported
-//! function reports failure through its return value).
+//! function reports failure through its return value). Every number passed
+//! to the kernel or compared with its answers is the kernel's own (from
+//! `lkl::Errno`, the `lkl` crate's flag types and `lkl_sys::uapi`); the
+//! host's `libc` serves only host things (threads, host memory).
 
 #![allow(non_upper_case_globals)]
 
@@ -56,7 +59,19 @@ pub(crate) fn syscall(nr: c_long, args: &[c_long]) -> c_long {
 
 /// 0, or the negative errno of a call through the safe API.
 pub(crate) fn status(result: lkl::Result<()>) -> c_int {
-    result.map_or_else(|e| -e.raw(), |()| 0)
+    result.map_or_else(neg, |()| 0)
+}
+
+/// Kernel error `e` as the C API returns it: its negative number. The
+/// values are the kernel's (`lkl::Errno`, from its uapi headers), never the
+/// host libc's.
+pub(crate) fn neg(e: lkl::Errno) -> c_int {
+    -e.raw()
+}
+
+/// Whether `ret`, a raw system call return, is kernel error `e`.
+pub(crate) fn is_err(ret: c_long, e: lkl::Errno) -> bool {
+    ret == -c_long::from(e.raw())
 }
 
 /// A pointer as a system call argument.

@@ -6,6 +6,10 @@ use core::ffi::{c_char, c_int, c_long};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use lkl::Errno;
+use lkl_sys::uapi;
+
+use crate::neg;
 use crate::ops::{lkl_host_ops, LklHostOperations};
 
 /// The operations table given to lkl_init (NULL before and after).
@@ -48,7 +52,7 @@ pub(crate) fn print_bytes(bytes: &[u8]) {
 #[no_mangle]
 pub unsafe extern "C" fn lkl_init(ops: *mut LklHostOperations) -> c_int {
     if ops.is_null() {
-        return -libc::EINVAL;
+        return neg(Errno::INVAL);
     }
     OPS.store(ops, Ordering::Release);
     lkl_host::set_console_sink(Some(Box::new(print_bytes)));
@@ -69,9 +73,9 @@ pub extern "C" fn lkl_cleanup() {
 #[no_mangle]
 pub extern "C" fn lkl_sys_halt() -> c_long {
     let mut params: [c_long; 6] = [
-        libc::LINUX_REBOOT_MAGIC1 as c_long,
-        libc::LINUX_REBOOT_MAGIC2 as c_long,
-        libc::LINUX_REBOOT_CMD_POWER_OFF as c_long,
+        uapi::LINUX_REBOOT_MAGIC1 as c_long,
+        uapi::LINUX_REBOOT_MAGIC2 as c_long,
+        uapi::LINUX_REBOOT_CMD_POWER_OFF as c_long,
         0,
         0,
         0,
