@@ -76,6 +76,7 @@ test-rust: rust
 	@cargo fmt --all --check
 	@cargo clippy --workspace --all-targets --quiet -- -D warnings
 	@cargo test --workspace --release --quiet
+	@RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 # The C API from an installed tree, as a C user builds against it.
 test-c: deps library

@@ -17,19 +17,21 @@ mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
 
 # One build, asking rustc for the native libraries a C link of the
-# staticlib needs; the JSON messages also name the archive and the build
-# script's output directory (the generated headers).
+# staticlib needs; the JSON messages also name the archive (target
+# lkl_capi, installed as liblkl.a) and the build script's output directory
+# (the generated headers).
 info "building liblkl.a"
 json=$(cd "$TOP" && cargo rustc -p lkl-capi --release --lib --quiet \
 	--message-format=json -- --print native-static-libs)
-archive=$(jq -r 'select(.reason == "compiler-artifact" and .target.name == "lkl")
+archive=$(jq -r 'select(.reason == "compiler-artifact" and .target.name == "lkl_capi"
+	and (.target.kind | index("staticlib")))
 	| .filenames[] | select(endswith(".a"))' <<<"$json" | tail -n1)
 outdir=$(jq -r 'select(.reason == "build-script-executed"
 	and (.package_id | test("lkl-capi"))) | .out_dir' <<<"$json" | tail -n1)
 native=$(jq -r 'select(.reason == "compiler-message") | .message.rendered
 	| select(test("native-static-libs"))' <<<"$json" |
 	sed -n 's/.*native-static-libs: *//p' | tail -n1)
-[ -f "$archive" ] || die "cargo did not report liblkl.a"
+[ -f "$archive" ] || die "cargo did not report lkl-capi's static library"
 [ -f "$outdir/include/lkl/asm/syscalls.h" ] || die "no generated headers in '$outdir'"
 [ -n "$native" ] || die "rustc did not print the native static libraries"
 

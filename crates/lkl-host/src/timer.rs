@@ -32,8 +32,8 @@ use crate::time::lkl_host_time_ns;
 use crate::HostCallback;
 
 /// A timer; `struct lkl_host_timer` to C. The timer's state lives in the
-/// shared [`TimerState`] under `id`, so the service thread never touches
-/// memory the caller frees.
+/// shared timer table (`TimerState`) under `id`, so the service thread
+/// never touches memory the caller frees.
 pub struct HostTimer {
     id: u64,
 }
