@@ -496,14 +496,20 @@ fn worker(level: Level, id: u64, rounds: u64) -> Result<u64, String> {
         let expected = Image::pattern(id << 32 | round);
         let (nr, args, what) = if round % 8 == 7 {
             signals += 1;
-            (libc::SYS_tgkill, [pid, tid, libc::SIGUSR1 as i64], "a signal handler")
+            (
+                libc::SYS_tgkill,
+                [pid, tid, libc::SIGUSR1 as i64],
+                "a signal handler",
+            )
         } else {
             (libc::SYS_sched_yield, [0; 3], "sched_yield()")
         };
         // SAFETY: the level was detected; both calls return here.
         let ret = unsafe { roundtrip(level, &expected, &mut got, nr, args) };
         if ret < 0 {
-            return Err(format!("thread {id}, round {round}: system call failed: {ret}"));
+            return Err(format!(
+                "thread {id}, round {round}: system call failed: {ret}"
+            ));
         }
         expected
             .compare(&got, level)
@@ -538,7 +544,13 @@ fn ptrace_check() -> Result<(), String> {
         let ok = unsafe {
             libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
             let me = libc::getpid() as i64;
-            roundtrip(Level::Sse, &sent, &mut got, libc::SYS_kill, [me, libc::SIGSTOP as i64, 0]);
+            roundtrip(
+                Level::Sse,
+                &sent,
+                &mut got,
+                libc::SYS_kill,
+                [me, libc::SIGSTOP as i64, 0],
+            );
             flipped.compare(&got, Level::Sse)
         };
         let code = match ok {
@@ -574,12 +586,17 @@ fn trace_child(pid: libc::pid_t, sent: &Image, flipped: &Image) -> Result<(), St
         || !libc::WIFSTOPPED(status)
         || libc::WSTOPSIG(status) != libc::SIGSTOP
     {
-        return Err(format!("the child did not stop for its tracer (wait status {status:#x})"));
+        return Err(format!(
+            "the child did not stop for its tracer (wait status {status:#x})"
+        ));
     }
     let mut area = [0u8; 512];
     // SAFETY: PTRACE_GETFPREGS writes a struct user_fpregs_struct (512 bytes).
     if unsafe { libc::ptrace(PTRACE_GETFPREGS, pid, 0, area.as_mut_ptr()) } != 0 {
-        return Err(format!("PTRACE_GETFPREGS: {}", std::io::Error::last_os_error()));
+        return Err(format!(
+            "PTRACE_GETFPREGS: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     let xmm = FXSAVE_XMM_OFFSET..FXSAVE_XMM_OFFSET + 16 * 16;
     if area[xmm.clone()] != sent.vec[..16 * 16] {
@@ -592,7 +609,10 @@ fn trace_child(pid: libc::pid_t, sent: &Image, flipped: &Image) -> Result<(), St
     area[xmm].copy_from_slice(&flipped.vec[..16 * 16]);
     // SAFETY: PTRACE_SETFPREGS reads the same 512 bytes.
     if unsafe { libc::ptrace(PTRACE_SETFPREGS, pid, 0, area.as_ptr()) } != 0 {
-        return Err(format!("PTRACE_SETFPREGS: {}", std::io::Error::last_os_error()));
+        return Err(format!(
+            "PTRACE_SETFPREGS: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     // SAFETY: continue the stopped child without delivering the SIGSTOP.
     if unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, 0) } != 0 {
@@ -611,7 +631,10 @@ pub fn check(threads: u64, rounds: u64) -> Result<String, String> {
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err("a worker thread panicked".into())))
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err("a worker thread panicked".into()))
+            })
             .sum::<Result<u64, String>>()
     })?;
     ptrace_check()?;
