@@ -25,6 +25,7 @@
 #include <linux/poll.h>
 #include <asm/socket.h>
 #include <asm/mman.h>
+#include <linux/mman.h>
 
 /*
  * The epoll event bits are cast expressions, which bindgen cannot

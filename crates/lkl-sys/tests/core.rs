@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The library's core on the paths an ordinary boot test never takes: task
+//! exits, interrupts during boot, boots at once.
+//!
+//! A process holds one kernel, ever, so each scenario runs in a child
+//! process of its own: this binary again, with `LKL_CORE_SCENARIO` naming
+//! the scenario. The parent runs every scenario under a time limit, checks
+//! what the child did, and ends with `core: N passed, M failed`.
+
+use lkl_sys::{lkl_halt, lkl_start_kernel, lkl_syscall, nr, uapi};
+use std::ffi::{c_long, CStr};
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const SCENARIO_VAR: &str = "LKL_CORE_SCENARIO";
+const EPERM: c_long = 1;
+const EBUSY: i32 = 16;
+
+fn syscall(no: c_long, args: &[c_long]) -> c_long {
+    let mut params = [0 as c_long; 6];
+    params[..args.len()].copy_from_slice(args);
+    // SAFETY: six arguments; callers pass no pointers or valid ones.
+    unsafe { lkl_syscall(no, params.as_mut_ptr()) }
+}
+
+/// Boots with the console on stderr, which the parent shows on failure.
+fn boot(cmdline: &CStr) -> i32 {
+    lkl_sys::lkl_host::set_console_sink(Some(Box::new(|text: &[u8]| {
+        let _ = std::io::stderr().write_all(text);
+    })));
+    // SAFETY: a NUL-terminated command line without conversions.
+    unsafe { lkl_start_kernel(c"%s".as_ptr(), cmdline.as_ptr()) }
+}
+
+fn halt() -> c_long {
+    let mut params = [
+        uapi::LINUX_REBOOT_MAGIC1 as c_long,
+        uapi::LINUX_REBOOT_MAGIC2 as c_long,
+        uapi::LINUX_REBOOT_CMD_POWER_OFF as c_long,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the reboot system call's arguments; no pointers.
+    unsafe { lkl_halt(params.as_mut_ptr()) }
+}
+
+/// Fails the child with a message on stderr.
+macro_rules! check {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            eprintln!("check failed: {}", format!($($msg)+));
+            std::process::exit(1);
+        }
+    };
+}
+
+// ---- io_uring, through raw system calls (x86_64 layout) ----
+
+const IORING_OFF_SQ_RING: c_long = 0;
+const IORING_OFF_CQ_RING: c_long = 0x800_0000;
+const IORING_OFF_SQES: c_long = 0x1000_0000;
+const IORING_FEAT_SINGLE_MMAP: u32 = 1;
+const IORING_OP_NOP: u8 = 0;
+const IOSQE_ASYNC: u8 = 1 << 4;
+const IORING_ENTER_GETEVENTS: c_long = 1;
+const SQE_SIZE: usize = 64;
+const CQE_SIZE: usize = 16;
+
+#[repr(C)]
+#[derive(Default)]
+struct SqOffsets {
+    head: u32,
+    tail: u32,
+    ring_mask: u32,
+    ring_entries: u32,
+    flags: u32,
+    dropped: u32,
+    array: u32,
+    resv1: u32,
+    user_addr: u64,
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct CqOffsets {
+    head: u32,
+    tail: u32,
+    ring_mask: u32,
+    ring_entries: u32,
+    overflow: u32,
+    cqes: u32,
+    flags: u32,
+    resv1: u32,
+    user_addr: u64,
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct IoUringParams {
+    sq_entries: u32,
+    cq_entries: u32,
+    flags: u32,
+    sq_thread_cpu: u32,
+    sq_thread_idle: u32,
+    features: u32,
+    wq_fd: u32,
+    resv: [u32; 3],
+    sq_off: SqOffsets,
+    cq_off: CqOffsets,
+}
+
+fn map(fd: c_long, len: usize, offset: c_long) -> *mut u8 {
+    let prot = (uapi::PROT_READ | uapi::PROT_WRITE) as c_long;
+    let flags = (uapi::MAP_SHARED | uapi::MAP_POPULATE) as c_long;
+    let addr = syscall(nr::mmap, &[0, len as c_long, prot, flags, fd, offset]);
+    check!(addr > 0, "mmap of the io_uring ring at {offset:#x}: {addr}");
+    addr as *mut u8
+}
+
+/// One NOP with IOSQE_ASYNC, which the kernel hands to an io-wq worker
+/// thread, and its completion. Returns the ring's fd.
+fn async_nop() -> c_long {
+    let mut params = IoUringParams::default();
+    let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
+    check!(fd >= 0, "io_uring_setup: {fd}");
+    let sq_len = params.sq_off.array as usize + params.sq_entries as usize * 4;
+    let cq_len = params.cq_off.cqes as usize + params.cq_entries as usize * CQE_SIZE;
+    // Both rings in one mapping, as liburing does with this feature: on a
+    // kernel without an MMU, a second mapping of the same memory is a BUG
+    // in mm/nommu.c.
+    let (sq, cq) = if params.features & IORING_FEAT_SINGLE_MMAP != 0 {
+        let rings = map(fd, sq_len.max(cq_len), IORING_OFF_SQ_RING);
+        (rings, rings)
+    } else {
+        (
+            map(fd, sq_len, IORING_OFF_SQ_RING),
+            map(fd, cq_len, IORING_OFF_CQ_RING),
+        )
+    };
+    let sqes = map(fd, params.sq_entries as usize * SQE_SIZE, IORING_OFF_SQES);
+    // SAFETY: the kernel mapped the rings at these addresses with the
+    // lengths above; the offsets come from io_uring_setup. Only this thread
+    // uses the ring, and the kernel reads the entry only after the tail
+    // moves.
+    unsafe {
+        let sqe = std::slice::from_raw_parts_mut(sqes, SQE_SIZE);
+        sqe.fill(0);
+        sqe[0] = IORING_OP_NOP;
+        sqe[1] = IOSQE_ASYNC;
+        sqe[32..40].copy_from_slice(&0x5eed_u64.to_le_bytes());
+        let tail = sq.add(params.sq_off.tail as usize) as *mut u32;
+        let mask = *(sq.add(params.sq_off.ring_mask as usize) as *const u32);
+        let index = tail.read_volatile() & mask;
+        *(sq.add(params.sq_off.array as usize) as *mut u32).add(index as usize) = 0;
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        tail.write_volatile(tail.read_volatile() + 1);
+    }
+    let ret = syscall(nr::io_uring_enter, &[fd, 1, 1, IORING_ENTER_GETEVENTS, 0, 0]);
+    check!(ret == 1, "io_uring_enter submitted {ret}, not 1");
+    // SAFETY: as above; the completion is in the ring once enter returns.
+    let (user_data, res) = unsafe {
+        let head = *(cq.add(params.cq_off.head as usize) as *const u32);
+        let mask = *(cq.add(params.cq_off.ring_mask as usize) as *const u32);
+        let cqe = cq.add(params.cq_off.cqes as usize + (head & mask) as usize * CQE_SIZE);
+        (*(cqe as *const u64), *(cqe.add(8) as *const i32))
+    };
+    check!(user_data == 0x5eed && res == 0, "completion {user_data:#x}/{res}");
+    fd
+}
+
+// ---- scenarios (child side) ----
+
+/// Host threads that end with io_uring work handed to io-wq: the worker
+/// threads exit, and so do the threads' tasks, which sleep while dying.
+fn host_thread_exit_with_async_io_uring() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    for close_first in [false, true, false] {
+        std::thread::spawn(move || {
+            let fd = async_nop();
+            if close_first {
+                check!(syscall(nr::close, &[fd]) == 0, "close");
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    // io-wq workers idle out after a few seconds, on their own.
+    std::thread::sleep(Duration::from_millis(200));
+    check!(syscall(nr::getpid, &[]) == 1, "getpid after the exits");
+    check!(halt() == 0, "halt");
+}
+
+/// exit from a host thread ends its task only; the next call gets a new
+/// one. exit_group is refused.
+fn exit_from_host_thread() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    std::thread::spawn(|| {
+        let first = syscall(nr::gettid, &[]);
+        check!(first > 1, "gettid: {first}");
+        check!(syscall(nr::exit, &[3]) == 0, "exit must return 0 to the caller");
+        let second = syscall(nr::gettid, &[]);
+        check!(
+            second > 1 && second != first,
+            "after exit the thread must get a new task: {first} then {second}"
+        );
+        check!(
+            syscall(nr::exit_group, &[0]) == -EPERM,
+            "exit_group must be refused with EPERM"
+        );
+    })
+    .join()
+    .unwrap();
+    check!(syscall(nr::exit, &[0]) == 0, "exit from the main thread");
+    check!(syscall(nr::getpid, &[]) == 1, "getpid after exit");
+    check!(halt() == 0, "halt");
+}
+
+/// A boot that sleeps before mounting the root: the timer interrupt has to
+/// run while boot waits. The kernel then finds no root device and panics,
+/// which ends this process; the parent checks the timing.
+fn boot_sleeps() {
+    boot(c"mem=32M rdinit=/nonexistent rootdelay=1");
+    eprintln!("boot returned");
+    std::process::exit(1);
+}
+
+/// Threads boot at once: exactly one boots, the others get -EBUSY. A long
+/// command line (the same parameter many times) widens the window in which
+/// a check of the state, and the boot it allows, can race.
+fn boots_at_once() {
+    const THREADS: usize = 3;
+    let mut cmdline = String::from("mem=32M");
+    for _ in 0..300 {
+        cmdline.push_str(" loglevel=4");
+    }
+    let cmdline = std::ffi::CString::new(cmdline).unwrap();
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let barrier = barrier.clone();
+            let cmdline = cmdline.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                boot(&cmdline)
+            })
+        })
+        .collect();
+    let mut results: Vec<i32> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    results.sort();
+    check!(
+        results == [-EBUSY, -EBUSY, 0],
+        "boot results {results:?}, not one 0 and the rest -EBUSY"
+    );
+    check!(syscall(nr::getpid, &[]) == 1, "getpid");
+    check!(halt() == 0, "halt");
+}
+
+// ---- parent side ----
+
+struct Outcome {
+    status: ExitStatus,
+    stderr: String,
+    elapsed: Duration,
+    timed_out: bool,
+}
+
+fn run_child(name: &str, limit: Duration) -> Outcome {
+    let start = Instant::now();
+    let mut child = Command::new(std::env::current_exe().expect("own path"))
+        .env(SCENARIO_VAR, name)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the scenario's process");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("wait for the killed child");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = start.elapsed();
+    Outcome {
+        status,
+        stderr: reader.join().unwrap_or_default(),
+        elapsed,
+        timed_out,
+    }
+}
+
+fn expect_success(name: &str, limit: Duration) -> Result<String, String> {
+    let out = run_child(name, limit);
+    if out.timed_out {
+        return Err(format!("hung: killed after {limit:?}\n{}", out.stderr));
+    }
+    if !out.status.success() {
+        return Err(format!("child {}\n{}", out.status, out.stderr));
+    }
+    Ok(format!("{:.2}s", out.elapsed.as_secs_f64()))
+}
+
+fn check_boot_sleeps() -> Result<String, String> {
+    let out = run_child("boot_sleeps", Duration::from_secs(20));
+    let waiting = "Waiting 1 sec before mounting root device";
+    let Some(at) = out.stderr.find(waiting) else {
+        return Err(format!("the boot never reached the root delay\n{}", out.stderr));
+    };
+    if out.timed_out {
+        return Err(format!(
+            "the boot slept forever in the root delay: killed after 20s\n{}",
+            out.stderr
+        ));
+    }
+    let after = &out.stderr[at + waiting.len()..];
+    if !after.contains("VFS: Unable to mount root fs") {
+        return Err(format!(
+            "after the delay the kernel did not go on to mount the root\n{}",
+            out.stderr
+        ));
+    }
+    if out.status.signal() != Some(libc::SIGABRT) {
+        return Err(format!("expected the panic's abort, got {}", out.status));
+    }
+    if out.elapsed < Duration::from_secs(1) {
+        return Err(format!("the delay of 1 s took only {:?}", out.elapsed));
+    }
+    Ok(format!(
+        "woke after the delay, then panicked as expected, in {:.2}s",
+        out.elapsed.as_secs_f64()
+    ))
+}
+
+fn check_boots() -> Result<String, String> {
+    const ROUNDS: usize = 20;
+    for round in 0..ROUNDS {
+        expect_success("boots_at_once", Duration::from_secs(20))
+            .map_err(|e| format!("round {round}: {e}"))?;
+    }
+    Ok(format!("{ROUNDS} fresh processes, one boot each"))
+}
+
+type Check = fn() -> Result<String, String>;
+
+fn main() {
+    if let Ok(name) = std::env::var(SCENARIO_VAR) {
+        match name.as_str() {
+            "host_thread_exit_with_async_io_uring" => host_thread_exit_with_async_io_uring(),
+            "exit_from_host_thread" => exit_from_host_thread(),
+            "boot_sleeps" => boot_sleeps(),
+            "boots_at_once" => boots_at_once(),
+            _ => {
+                eprintln!("unknown scenario {name}");
+                std::process::exit(2);
+            }
+        }
+        std::process::exit(0);
+    }
+
+    let checks: [(&str, Check); 4] = [
+        ("host_thread_exit_with_async_io_uring", || {
+            expect_success("host_thread_exit_with_async_io_uring", Duration::from_secs(30))
+        }),
+        ("exit_from_host_thread", || {
+            expect_success("exit_from_host_thread", Duration::from_secs(30))
+        }),
+        ("boot_sleeps", check_boot_sleeps),
+        ("boots_at_once", check_boots),
+    ];
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let (mut passed, mut failed) = (0, 0);
+    for (name, check) in checks {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        match check() {
+            Ok(what) => {
+                passed += 1;
+                println!("ok {name}: {what}");
+            }
+            Err(why) => {
+                failed += 1;
+                println!("FAILED {name}: {why}");
+            }
+        }
+    }
+    println!("core: {passed} passed, {failed} failed");
+    if failed > 0 || passed == 0 {
+        std::process::exit(1);
+    }
+}
