@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The library's core on the paths an ordinary boot test never takes: task
-//! exits, interrupts during boot, boots at once.
+//! exits, interrupts during boot, boots at once, halt under load.
 //!
 //! A process holds one kernel, ever, so each scenario runs in a child
 //! process of its own: this binary again, with `LKL_CORE_SCENARIO` naming
@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 const SCENARIO_VAR: &str = "LKL_CORE_SCENARIO";
 const EPERM: c_long = 1;
+const EINTR: c_long = 4;
 const EBUSY: i32 = 16;
+const ENODEV: c_long = 19;
 
 fn syscall(no: c_long, args: &[c_long]) -> c_long {
     let mut params = [0 as c_long; 6];
@@ -259,6 +261,128 @@ fn boots_at_once() {
     check!(halt() == 0, "halt");
 }
 
+/// Halt while 8 threads hammer system calls: every call gets a result or
+/// -ENODEV, and every thread gets out.
+fn halt_under_load() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut fds = [0i32; 2];
+                let ret = syscall(nr::pipe2, &[fds.as_mut_ptr() as c_long, 0]);
+                check!(ret == 0, "thread {i}: pipe2: {ret}");
+                let (r, w) = (fds[0] as c_long, fds[1] as c_long);
+                let mut calls = 0u64;
+                let byte = [7u8];
+                let mut back = [0u8];
+                loop {
+                    let pid = syscall(nr::getpid, &[]);
+                    let wrote = syscall(nr::write, &[w, byte.as_ptr() as c_long, 1]);
+                    let read = syscall(nr::read, &[r, back.as_mut_ptr() as c_long, 1]);
+                    calls += 3;
+                    for (what, ret, ok) in [("getpid", pid, 1), ("write", wrote, 1), ("read", read, 1)] {
+                        check!(
+                            ret == ok || ret == -ENODEV || (what == "read" && ret == -EINTR),
+                            "thread {i}: {what} returned {ret} during halt"
+                        );
+                    }
+                    if pid == -ENODEV {
+                        return calls;
+                    }
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) && calls > 1_000_000 {
+                        return calls;
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    check!(halt() == 0, "halt under load");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let calls: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    check!(calls > 8 * 3, "the threads made only {calls} calls");
+    check!(syscall(nr::getpid, &[]) == -ENODEV, "a call after halt");
+}
+
+/// Halt while threads are blocked in interruptible waits: read on an
+/// empty pipe, epoll_wait and a futex. Halt returns, and so do they, with
+/// -EINTR (or -ENODEV, had they not got in yet).
+fn halt_with_blocked_waits() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    let mut fds = [0i32; 2];
+    check!(syscall(nr::pipe2, &[fds.as_mut_ptr() as c_long, 0]) == 0, "pipe2");
+    let read_fd = fds[0] as c_long;
+    let epfd = syscall(nr::epoll_create1, &[0]);
+    check!(epfd >= 0, "epoll_create1: {epfd}");
+    static FUTEX_WORD: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let waits: Vec<(&str, Box<dyn FnOnce() -> c_long + Send>)> = vec![
+        (
+            "read",
+            Box::new(move || {
+                let mut buf = [0u8; 8];
+                syscall(nr::read, &[read_fd, buf.as_mut_ptr() as c_long, 8])
+            }),
+        ),
+        (
+            "epoll_wait",
+            Box::new(move || {
+                let mut events = [0u64; 4];
+                syscall(nr::epoll_wait, &[epfd, events.as_mut_ptr() as c_long, 2, -1])
+            }),
+        ),
+        (
+            "futex",
+            Box::new(|| {
+                // FUTEX_WAIT on a word that stays 0, without a timeout.
+                syscall(nr::futex, &[FUTEX_WORD.as_ptr() as c_long, 0, 0, 0, 0, 0])
+            }),
+        ),
+    ];
+    let threads: Vec<_> = waits
+        .into_iter()
+        .map(|(what, wait)| (what, std::thread::spawn(wait)))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    check!(halt() == 0, "halt with blocked threads");
+    for (what, thread) in threads {
+        let ret = thread.join().unwrap();
+        check!(
+            ret == -EINTR || ret == -ENODEV,
+            "{what} returned {ret} at halt, not -EINTR or -ENODEV"
+        );
+    }
+}
+
+/// The reboot system call from any thread is a halt; of two halts at once,
+/// one halts and the other is told so.
+fn halts_from_two_threads() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    check!(syscall(nr::getpid, &[]) == 1, "getpid");
+    let barrier = Arc::new(Barrier::new(2));
+    let b = barrier.clone();
+    let by_syscall = std::thread::spawn(move || {
+        let params = [
+            uapi::LINUX_REBOOT_MAGIC1 as c_long,
+            uapi::LINUX_REBOOT_MAGIC2 as c_long,
+            uapi::LINUX_REBOOT_CMD_POWER_OFF as c_long,
+        ];
+        b.wait();
+        syscall(nr::reboot, &params)
+    });
+    barrier.wait();
+    let by_halt = halt();
+    let by_syscall = by_syscall.join().unwrap();
+    let mut results = [by_halt, by_syscall];
+    results.sort();
+    check!(
+        results[1] == 0 && (results[0] == -(EBUSY as c_long) || results[0] == -ENODEV),
+        "halt and reboot at once returned {results:?}: one must halt, the other get EBUSY or ENODEV"
+    );
+    check!(syscall(nr::getpid, &[]) == -ENODEV, "a call after halt");
+}
+
 // ---- parent side ----
 
 struct Outcome {
@@ -364,6 +488,9 @@ fn main() {
             "exit_from_host_thread" => exit_from_host_thread(),
             "boot_sleeps" => boot_sleeps(),
             "boots_at_once" => boots_at_once(),
+            "halt_under_load" => halt_under_load(),
+            "halt_with_blocked_waits" => halt_with_blocked_waits(),
+            "halts_from_two_threads" => halts_from_two_threads(),
             _ => {
                 eprintln!("unknown scenario {name}");
                 std::process::exit(2);
@@ -372,7 +499,7 @@ fn main() {
         std::process::exit(0);
     }
 
-    let checks: [(&str, Check); 4] = [
+    let checks: [(&str, Check); 7] = [
         ("host_thread_exit_with_async_io_uring", || {
             expect_success("host_thread_exit_with_async_io_uring", Duration::from_secs(30))
         }),
@@ -381,6 +508,15 @@ fn main() {
         }),
         ("boot_sleeps", check_boot_sleeps),
         ("boots_at_once", check_boots),
+        ("halt_under_load", || {
+            expect_success("halt_under_load", Duration::from_secs(30))
+        }),
+        ("halt_with_blocked_waits", || {
+            expect_success("halt_with_blocked_waits", Duration::from_secs(30))
+        }),
+        ("halts_from_two_threads", || {
+            expect_success("halts_from_two_threads", Duration::from_secs(30))
+        }),
     ];
     let filter: Vec<String> = std::env::args()
         .skip(1)
