@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BUILD := build
 
 .PHONY: all deps kernel-tree kernel-export uml uml-initrd library rust \
-	test test-boot test-kunit test-rust test-c checkpatch check-series bench \
+	test test-boot test-kunit test-rust test-valgrind test-c checkpatch check-series bench \
 	demo install clean distclean help
 
 # Where 'make install' puts liblkl.a, lkl.h and lkl.pc.
@@ -24,6 +24,7 @@ help:
 	@echo "make library       build the kernel in library mode: build/lib/liblinux.a"
 	@echo "make install       install the LKL-compatible C library (liblkl.a, lkl.h, lkl.pc) into PREFIX=$(PREFIX)"
 	@echo "make test-c        install into build/c-prefix, build and run the C boot test and example"
+	@echo "make test-valgrind the library core's scenarios, each under valgrind (memcheck)"
 	@echo "make checkpatch    checkpatch.pl --strict on every patch"
 	@echo "make bench         boot/halt time, getpid latency vs the host's, RSS"
 	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
@@ -78,11 +79,16 @@ test-rust: rust
 	@cargo test --workspace --release --quiet
 	@RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
+# The core scenarios (crates/lkl-sys/tests/core.rs) with every child under
+# valgrind's memcheck: the host side must touch no freed memory at halt.
+test-valgrind: rust
+	@LKL_CORE_VALGRIND=1 cargo test --release --quiet -p lkl-sys --test core
+
 # The C API from an installed tree, as a C user builds against it.
 test-c: deps library
 	@scripts/test-c.sh
 
-test: all checkpatch test-rust test-c test-boot test-kunit
+test: all checkpatch test-rust test-valgrind test-c test-boot test-kunit
 	@echo "make test: all tests passed"
 
 # Speed and memory against the goals, with host baselines in the same run.

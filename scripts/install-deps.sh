@@ -20,6 +20,7 @@ PACKAGES=(
 	rsync                # the kernel's headers_install
 	libclang-dev         # bindgen: Rust bindings from the uapi headers
 	pkg-config           # tests the installed C library's lkl.pc
+	valgrind             # make test-valgrind: the core scenarios under memcheck
 	ccache               # optional speed-up, used when present
 )
 

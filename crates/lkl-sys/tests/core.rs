@@ -6,6 +6,11 @@
 //! process of its own: this binary again, with `LKL_CORE_SCENARIO` naming
 //! the scenario. The parent runs every scenario under a time limit, checks
 //! what the child did, and ends with `core: N passed, M failed`.
+//!
+//! With `LKL_CORE_VALGRIND=1` (`make test-valgrind`) every child runs under
+//! valgrind's memcheck, and any error it reports in the host side (a freed
+//! semaphore, TLS key or thread handle touched after halt, say) fails the
+//! scenario. Time limits grow accordingly.
 
 use lkl_sys::{lkl_halt, lkl_start_kernel, lkl_syscall, nr, uapi};
 use std::ffi::{c_long, CStr};
@@ -161,7 +166,10 @@ fn async_nop() -> c_long {
         std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
         tail.write_volatile(tail.read_volatile() + 1);
     }
-    let ret = syscall(nr::io_uring_enter, &[fd, 1, 1, IORING_ENTER_GETEVENTS, 0, 0]);
+    let ret = syscall(
+        nr::io_uring_enter,
+        &[fd, 1, 1, IORING_ENTER_GETEVENTS, 0, 0],
+    );
     check!(ret == 1, "io_uring_enter submitted {ret}, not 1");
     // SAFETY: as above; the completion is in the ring once enter returns.
     let (user_data, res) = unsafe {
@@ -170,7 +178,10 @@ fn async_nop() -> c_long {
         let cqe = cq.add(params.cq_off.cqes as usize + (head & mask) as usize * CQE_SIZE);
         (*(cqe as *const u64), *(cqe.add(8) as *const i32))
     };
-    check!(user_data == 0x5eed && res == 0, "completion {user_data:#x}/{res}");
+    check!(
+        user_data == 0x5eed && res == 0,
+        "completion {user_data:#x}/{res}"
+    );
     fd
 }
 
@@ -203,7 +214,10 @@ fn exit_from_host_thread() {
     std::thread::spawn(|| {
         let first = syscall(nr::gettid, &[]);
         check!(first > 1, "gettid: {first}");
-        check!(syscall(nr::exit, &[3]) == 0, "exit must return 0 to the caller");
+        check!(
+            syscall(nr::exit, &[3]) == 0,
+            "exit must return 0 to the caller"
+        );
         let second = syscall(nr::gettid, &[]);
         check!(
             second > 1 && second != first,
@@ -282,7 +296,9 @@ fn halt_under_load() {
                     let wrote = syscall(nr::write, &[w, byte.as_ptr() as c_long, 1]);
                     let read = syscall(nr::read, &[r, back.as_mut_ptr() as c_long, 1]);
                     calls += 3;
-                    for (what, ret, ok) in [("getpid", pid, 1), ("write", wrote, 1), ("read", read, 1)] {
+                    for (what, ret, ok) in
+                        [("getpid", pid, 1), ("write", wrote, 1), ("read", read, 1)]
+                    {
                         check!(
                             ret == ok || ret == -ENODEV || (what == "read" && ret == -EINTR),
                             "thread {i}: {what} returned {ret} during halt"
@@ -312,7 +328,10 @@ fn halt_under_load() {
 fn halt_with_blocked_waits() {
     check!(boot(c"mem=32M") == 0, "boot");
     let mut fds = [0i32; 2];
-    check!(syscall(nr::pipe2, &[fds.as_mut_ptr() as c_long, 0]) == 0, "pipe2");
+    check!(
+        syscall(nr::pipe2, &[fds.as_mut_ptr() as c_long, 0]) == 0,
+        "pipe2"
+    );
     let read_fd = fds[0] as c_long;
     let epfd = syscall(nr::epoll_create1, &[0]);
     check!(epfd >= 0, "epoll_create1: {epfd}");
@@ -329,7 +348,10 @@ fn halt_with_blocked_waits() {
             "epoll_wait",
             Box::new(move || {
                 let mut events = [0u64; 4];
-                syscall(nr::epoll_wait, &[epfd, events.as_mut_ptr() as c_long, 2, -1])
+                syscall(
+                    nr::epoll_wait,
+                    &[epfd, events.as_mut_ptr() as c_long, 2, -1],
+                )
             }),
         ),
         (
@@ -392,9 +414,37 @@ struct Outcome {
     timed_out: bool,
 }
 
+const VALGRIND_VAR: &str = "LKL_CORE_VALGRIND";
+/// What valgrind exits with when it found errors.
+const VALGRIND_ERROR_EXIT: i32 = 99;
+
+fn under_valgrind() -> bool {
+    std::env::var_os(VALGRIND_VAR).is_some_and(|v| v == "1")
+}
+
+/// With -q, valgrind prints nothing but its errors, as `==PID== ...` lines.
+fn valgrind_complained(stderr: &str) -> bool {
+    stderr.lines().any(|line| {
+        line.strip_prefix("==")
+            .and_then(|rest| rest.split_once("=="))
+            .is_some_and(|(pid, _)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 fn run_child(name: &str, limit: Duration) -> Outcome {
     let start = Instant::now();
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
+    let exe = std::env::current_exe().expect("own path");
+    let (mut command, limit) = if under_valgrind() {
+        let mut command = Command::new("valgrind");
+        command
+            .arg("-q")
+            .arg(format!("--error-exitcode={VALGRIND_ERROR_EXIT}"))
+            .arg(&exe);
+        (command, limit * 10)
+    } else {
+        (Command::new(&exe), limit)
+    };
+    let mut child = command
         .env(SCENARIO_VAR, name)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -433,6 +483,9 @@ fn expect_success(name: &str, limit: Duration) -> Result<String, String> {
     if out.timed_out {
         return Err(format!("hung: killed after {limit:?}\n{}", out.stderr));
     }
+    if out.status.code() == Some(VALGRIND_ERROR_EXIT) && under_valgrind() {
+        return Err(format!("valgrind found errors\n{}", out.stderr));
+    }
     if !out.status.success() {
         return Err(format!("child {}\n{}", out.status, out.stderr));
     }
@@ -441,13 +494,19 @@ fn expect_success(name: &str, limit: Duration) -> Result<String, String> {
 
 fn check_boot_sleeps() -> Result<String, String> {
     let out = run_child("boot_sleeps", Duration::from_secs(20));
+    if under_valgrind() && valgrind_complained(&out.stderr) {
+        return Err(format!("valgrind found errors\n{}", out.stderr));
+    }
     let waiting = "Waiting 1 sec before mounting root device";
     let Some(at) = out.stderr.find(waiting) else {
-        return Err(format!("the boot never reached the root delay\n{}", out.stderr));
+        return Err(format!(
+            "the boot never reached the root delay\n{}",
+            out.stderr
+        ));
     };
     if out.timed_out {
         return Err(format!(
-            "the boot slept forever in the root delay: killed after 20s\n{}",
+            "the boot slept forever in the root delay: killed\n{}",
             out.stderr
         ));
     }
@@ -471,12 +530,12 @@ fn check_boot_sleeps() -> Result<String, String> {
 }
 
 fn check_boots() -> Result<String, String> {
-    const ROUNDS: usize = 20;
-    for round in 0..ROUNDS {
+    let rounds = if under_valgrind() { 4 } else { 20 };
+    for round in 0..rounds {
         expect_success("boots_at_once", Duration::from_secs(20))
             .map_err(|e| format!("round {round}: {e}"))?;
     }
-    Ok(format!("{ROUNDS} fresh processes, one boot each"))
+    Ok(format!("{rounds} fresh processes, one boot each"))
 }
 
 type Check = fn() -> Result<String, String>;
@@ -501,7 +560,10 @@ fn main() {
 
     let checks: [(&str, Check); 7] = [
         ("host_thread_exit_with_async_io_uring", || {
-            expect_success("host_thread_exit_with_async_io_uring", Duration::from_secs(30))
+            expect_success(
+                "host_thread_exit_with_async_io_uring",
+                Duration::from_secs(30),
+            )
         }),
         ("exit_from_host_thread", || {
             expect_success("exit_from_host_thread", Duration::from_secs(30))
