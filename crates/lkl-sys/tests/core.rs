@@ -336,7 +336,8 @@ fn halt_with_blocked_waits() {
     let epfd = syscall(nr::epoll_create1, &[0]);
     check!(epfd >= 0, "epoll_create1: {epfd}");
     static FUTEX_WORD: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let waits: Vec<(&str, Box<dyn FnOnce() -> c_long + Send>)> = vec![
+    type Wait = Box<dyn FnOnce() -> c_long + Send>;
+    let waits: Vec<(&str, Wait)> = vec![
         (
             "read",
             Box::new(move || {
