@@ -25,6 +25,10 @@ const EPERM: c_long = 1;
 const EINTR: c_long = 4;
 const EBUSY: i32 = 16;
 const ENODEV: c_long = 19;
+const ENOEXEC: c_long = 8;
+const EFAULT: c_long = 14;
+const EDEADLK: c_long = 35;
+const EINVAL: c_long = 22;
 
 fn syscall(no: c_long, args: &[c_long]) -> c_long {
     let mut params = [0 as c_long; 6];
@@ -131,6 +135,13 @@ fn map(fd: c_long, len: usize, offset: c_long) -> *mut u8 {
 /// One NOP with IOSQE_ASYNC, which the kernel hands to an io-wq worker
 /// thread, and its completion. Returns the ring's fd.
 fn async_nop() -> c_long {
+    let (fd, res) = async_nop_completion();
+    check!(res == 0, "the NOP completed with {res}");
+    fd
+}
+
+/// As async_nop(), returning the ring's fd and the completion's result.
+fn async_nop_completion() -> (c_long, i32) {
     let mut params = IoUringParams::default();
     let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
     check!(fd >= 0, "io_uring_setup: {fd}");
@@ -178,11 +189,8 @@ fn async_nop() -> c_long {
         let cqe = cq.add(params.cq_off.cqes as usize + (head & mask) as usize * CQE_SIZE);
         (*(cqe as *const u64), *(cqe.add(8) as *const i32))
     };
-    check!(
-        user_data == 0x5eed && res == 0,
-        "completion {user_data:#x}/{res}"
-    );
-    fd
+    check!(user_data == 0x5eed, "completion {user_data:#x}/{res}");
+    (fd, res)
 }
 
 // ---- scenarios (child side) ----
@@ -323,8 +331,9 @@ fn halt_under_load() {
 }
 
 /// Halt while threads are blocked in interruptible waits: read on an
-/// empty pipe, epoll_wait and a futex. Halt returns, and so do they, with
-/// -EINTR (or -ENODEV, had they not got in yet).
+/// empty pipe, epoll_wait, a futex, io_uring's wait for completions. Halt
+/// returns, and so do they, with -EINTR (or -ENODEV, had they not got in
+/// yet).
 fn halt_with_blocked_waits() {
     check!(boot(c"mem=32M") == 0, "boot");
     let mut fds = [0i32; 2];
@@ -360,6 +369,19 @@ fn halt_with_blocked_waits() {
             Box::new(|| {
                 // FUTEX_WAIT on a word that stays 0, without a timeout.
                 syscall(nr::futex, &[FUTEX_WORD.as_ptr() as c_long, 0, 0, 0, 0, 0])
+            }),
+        ),
+        (
+            // Its wait loop ends only for fatal signals.
+            "io_uring_enter",
+            Box::new(|| {
+                let mut params = IoUringParams::default();
+                let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
+                check!(fd >= 0, "io_uring_setup: {fd}");
+                syscall(
+                    nr::io_uring_enter,
+                    &[fd, 0, 1, IORING_ENTER_GETEVENTS, 0, 0],
+                )
             }),
         ),
     ];
@@ -404,6 +426,269 @@ fn halts_from_two_threads() {
         "halt and reboot at once returned {results:?}: one must halt, the other get EBUSY or ENODEV"
     );
     check!(syscall(nr::getpid, &[]) == -ENODEV, "a call after halt");
+}
+
+static SINK_RESULTS: [std::sync::atomic::AtomicI64; 2] = [
+    std::sync::atomic::AtomicI64::new(0),
+    std::sync::atomic::AtomicI64::new(0),
+];
+
+/// The console sink runs on a thread in the middle of kernel code: a call
+/// from it is refused with -EDEADLK, and the kernel goes on unharmed.
+fn reentry_from_console_sink() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    lkl_sys::lkl_host::set_console_sink(Some(Box::new(|text: &[u8]| {
+        if text.windows(17).any(|w| w == b"Unknown parameter") {
+            SINK_RESULTS[0].store(
+                syscall(nr::getpid, &[]) as i64,
+                std::sync::atomic::Ordering::SeqCst,
+            );
+            SINK_RESULTS[1].store(halt() as i64, std::sync::atomic::Ordering::SeqCst);
+        }
+    })));
+    check!(
+        syscall(nr::mkdir, &[c"/mnt".as_ptr() as c_long, 0o755]) == 0,
+        "mkdir"
+    );
+    // proc prints "proc: Unknown parameter ..." on the console, and fails.
+    let ret = syscall(
+        nr::mount,
+        &[
+            c"proc".as_ptr() as c_long,
+            c"/mnt".as_ptr() as c_long,
+            c"proc".as_ptr() as c_long,
+            0,
+            c"lkl_no_such_option".as_ptr() as c_long,
+        ],
+    );
+    check!(ret < 0, "mount with an unknown option succeeded: {ret}");
+    for (what, result) in ["getpid", "halt"].iter().zip(&SINK_RESULTS) {
+        let got = result.load(std::sync::atomic::Ordering::SeqCst);
+        check!(
+            got == -EDEADLK as i64,
+            "{what} from the console sink returned {got}, not -EDEADLK"
+        );
+    }
+    check!(
+        syscall(nr::getpid, &[]) == 1,
+        "getpid after the refused calls"
+    );
+    check!(halt() == 0, "halt");
+}
+
+static HANDLER_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static HANDLER_REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static HANDLER_BAD: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+extern "C" fn call_from_handler(_sig: libc::c_int) {
+    let ret = syscall(nr::getpid, &[]);
+    HANDLER_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if ret == -EDEADLK {
+        HANDLER_REFUSED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    } else if ret != 1 {
+        HANDLER_BAD.store(ret as i64, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A signal handler that makes a call, interrupting a thread that hammers
+/// system calls: the call runs (getpid is 1) or, if the thread was running
+/// kernel code, is refused with -EDEADLK; the kernel goes on unharmed.
+fn reentry_from_signal_handler() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    // SAFETY: a zeroed sigaction is valid; the handler takes the signal
+    // number, as sa_handler requires.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = call_from_handler as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        check!(syscall(nr::getpid, &[]) == 1, "first call");
+        // SAFETY: pthread_self has no preconditions.
+        tx.send(unsafe { libc::pthread_self() }).unwrap();
+        // struct new_utsname: six fields of 65 bytes.
+        let mut buf = [0u8; 6 * 65];
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            let ret = syscall(nr::uname, &[buf.as_mut_ptr() as c_long]);
+            check!(ret == 0, "uname in the interrupted thread: {ret}");
+        }
+    });
+    let thread = rx.recv().unwrap();
+    for _ in 0..2000 {
+        // SAFETY: the worker thread is alive until stop is set and joined.
+        unsafe { libc::pthread_kill(thread, libc::SIGUSR1) };
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    worker.join().unwrap();
+    let bad = HANDLER_BAD.load(std::sync::atomic::Ordering::SeqCst);
+    check!(bad == 0, "a call from the signal handler returned {bad}");
+    let calls = HANDLER_CALLS.load(std::sync::atomic::Ordering::SeqCst);
+    let refused = HANDLER_REFUSED.load(std::sync::atomic::Ordering::SeqCst);
+    check!(
+        refused > 0,
+        "no signal came in the middle of a call ({calls} handler calls)"
+    );
+    check!(syscall(nr::getpid, &[]) == 1, "getpid afterwards");
+    check!(halt() == 0, "halt");
+}
+
+/// A halt refused for a bad argument changes nothing: a blocked reader
+/// stays blocked, and the kernel runs on. execve of the boot-time /init is
+/// refused after boot.
+fn refused_halt_changes_nothing() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    let argv = [std::ptr::null::<i8>()];
+    let ret = syscall(
+        nr::execve,
+        &[
+            c"/init".as_ptr() as c_long,
+            argv.as_ptr() as c_long,
+            argv.as_ptr() as c_long,
+        ],
+    );
+    check!(
+        ret == -ENOEXEC,
+        "execve of /init after boot returned {ret}, not -ENOEXEC"
+    );
+    let mut fds = [0i32; 2];
+    check!(
+        syscall(nr::pipe2, &[fds.as_mut_ptr() as c_long, 0]) == 0,
+        "pipe2"
+    );
+    let (r, w) = (fds[0] as c_long, fds[1] as c_long);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 1];
+        syscall(nr::read, &[r, buf.as_mut_ptr() as c_long, 1])
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let mut bad_magic = [
+        uapi::LINUX_REBOOT_MAGIC1 as c_long,
+        0x1234,
+        uapi::LINUX_REBOOT_CMD_POWER_OFF as c_long,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the reboot system call's arguments; no pointers.
+    let ret = unsafe { lkl_halt(bad_magic.as_mut_ptr()) };
+    check!(
+        ret == -EINVAL,
+        "halt with a bad magic number returned {ret}, not -EINVAL"
+    );
+    // valgrind does not let the kernel's fault-catching copy see the fault.
+    if !under_valgrind() {
+        let mut bad_string = [
+            uapi::LINUX_REBOOT_MAGIC1 as c_long,
+            uapi::LINUX_REBOOT_MAGIC2 as c_long,
+            uapi::LINUX_REBOOT_CMD_RESTART2 as c_long,
+            0x10, // not a string the kernel can read
+            0,
+            0,
+        ];
+        // SAFETY: the reboot system call's arguments; the bad pointer is
+        // read through the kernel's fault-catching copy.
+        let ret = unsafe { lkl_halt(bad_string.as_mut_ptr()) };
+        check!(
+            ret == -EFAULT,
+            "halt with a bad RESTART2 string returned {ret}, not -EFAULT"
+        );
+    }
+    // SAFETY: no arguments, no preconditions.
+    check!(
+        unsafe { lkl_sys::lkl_is_running() } == 1,
+        "the kernel stopped after a refused halt"
+    );
+    check!(
+        syscall(nr::write, &[w, b"x".as_ptr() as c_long, 1]) == 1,
+        "write"
+    );
+    let read = reader.join().unwrap();
+    check!(
+        read == 1,
+        "the blocked reader got {read}, not the byte: the refused halt interrupted it"
+    );
+    check!(halt() == 0, "halt");
+}
+
+/// A fork that fails after the architecture started the new task's host
+/// thread: with pids used up, io_uring cannot make its io-wq worker. The
+/// thread ends with the failed task, and the kernel goes on.
+fn fork_fails_when_pids_run_out() {
+    const O_WRONLY: c_long = 1;
+    const EAGAIN: c_long = 11;
+    const ENOMEM: c_long = 12;
+    check!(boot(c"mem=64M") == 0, "boot");
+    check!(
+        syscall(nr::mkdir, &[c"/proc".as_ptr() as c_long, 0o555]) == 0,
+        "mkdir /proc"
+    );
+    let ret = syscall(
+        nr::mount,
+        &[
+            c"proc".as_ptr() as c_long,
+            c"/proc".as_ptr() as c_long,
+            c"proc".as_ptr() as c_long,
+            0,
+            0,
+        ],
+    );
+    check!(ret == 0, "mount proc: {ret}");
+    let fd = syscall(
+        nr::open,
+        &[c"/proc/sys/kernel/pid_max".as_ptr() as c_long, O_WRONLY, 0],
+    );
+    check!(fd >= 0, "open pid_max: {fd}");
+    check!(
+        syscall(nr::write, &[fd, b"301".as_ptr() as c_long, 3]) == 3,
+        "write pid_max"
+    );
+    check!(syscall(nr::close, &[fd]) == 0, "close");
+
+    // Host threads take a pid each, until a new task cannot be made.
+    let hold = Arc::new(std::sync::RwLock::new(()));
+    let held = hold.write().unwrap();
+    let mut holders = Vec::new();
+    let mut exhausted = false;
+    for _ in 0..400 {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let hold = hold.clone();
+        holders.push(std::thread::spawn(move || {
+            let ret = syscall(nr::getpid, &[]);
+            tx.send(ret).unwrap();
+            if ret == 1 {
+                drop(hold.read().unwrap());
+            }
+        }));
+        match rx.recv().unwrap() {
+            1 => continue,
+            ret if ret == -EAGAIN || ret == -ENOMEM => {
+                exhausted = true;
+                break;
+            }
+            ret => check!(false, "a new thread's first call returned {ret}"),
+        }
+    }
+    check!(exhausted, "400 threads did not use up 301 pids");
+    // This thread has a task; its io-wq worker cannot get a pid.
+    let (ring, res) = async_nop_completion();
+    // Done, or given up for want of a worker.
+    const ECANCELED: i32 = 125;
+    check!(
+        res == 0 || res == -(EAGAIN as i32) || res == -ECANCELED,
+        "the NOP completed with {res}"
+    );
+    check!(syscall(nr::close, &[ring]) == 0, "close the ring");
+    drop(held);
+    for holder in holders {
+        holder.join().unwrap();
+    }
+    check!(syscall(nr::getpid, &[]) == 1, "getpid afterwards");
+    check!(halt() == 0, "halt");
 }
 
 // ---- parent side ----
@@ -551,6 +836,10 @@ fn main() {
             "halt_under_load" => halt_under_load(),
             "halt_with_blocked_waits" => halt_with_blocked_waits(),
             "halts_from_two_threads" => halts_from_two_threads(),
+            "reentry_from_console_sink" => reentry_from_console_sink(),
+            "reentry_from_signal_handler" => reentry_from_signal_handler(),
+            "refused_halt_changes_nothing" => refused_halt_changes_nothing(),
+            "fork_fails_when_pids_run_out" => fork_fails_when_pids_run_out(),
             _ => {
                 eprintln!("unknown scenario {name}");
                 std::process::exit(2);
@@ -559,7 +848,7 @@ fn main() {
         std::process::exit(0);
     }
 
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 11] = [
         ("host_thread_exit_with_async_io_uring", || {
             expect_success(
                 "host_thread_exit_with_async_io_uring",
@@ -579,6 +868,18 @@ fn main() {
         }),
         ("halts_from_two_threads", || {
             expect_success("halts_from_two_threads", Duration::from_secs(30))
+        }),
+        ("reentry_from_console_sink", || {
+            expect_success("reentry_from_console_sink", Duration::from_secs(30))
+        }),
+        ("reentry_from_signal_handler", || {
+            expect_success("reentry_from_signal_handler", Duration::from_secs(30))
+        }),
+        ("refused_halt_changes_nothing", || {
+            expect_success("refused_halt_changes_nothing", Duration::from_secs(30))
+        }),
+        ("fork_fails_when_pids_run_out", || {
+            expect_success("fork_fails_when_pids_run_out", Duration::from_secs(60))
         }),
     ];
     let filter: Vec<String> = std::env::args()
