@@ -465,7 +465,7 @@ fn reentry_from_console_sink() {
     for (what, result) in ["getpid", "halt"].iter().zip(&SINK_RESULTS) {
         let got = result.load(std::sync::atomic::Ordering::SeqCst);
         check!(
-            got == -EDEADLK as i64,
+            got == -EDEADLK,
             "{what} from the console sink returned {got}, not -EDEADLK"
         );
     }
