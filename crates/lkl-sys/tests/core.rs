@@ -599,10 +599,8 @@ fn refused_halt_changes_nothing() {
         );
     }
     // SAFETY: no arguments, no preconditions.
-    check!(
-        unsafe { lkl_sys::lkl_is_running() } == 1,
-        "the kernel stopped after a refused halt"
-    );
+    let running = unsafe { lkl_sys::lkl_is_running() };
+    check!(running == 1, "the kernel stopped after a refused halt");
     check!(
         syscall(nr::write, &[w, b"x".as_ptr() as c_long, 1]) == 1,
         "write"
