@@ -459,7 +459,55 @@ static HANDLER_LEVEL: AtomicU8 = AtomicU8::new(0);
 /// (with getpid as the system call in the middle). If the kernel restores
 /// less than the whole state at the handler's return, the interrupted code
 /// sees these values.
-extern "C" fn clobber_handler(_sig: libc::c_int) {
+/// Frames whose FP area did not describe itself as the kernel's own do:
+/// with XSAVE, `UC_FP_XSTATE` in `uc_flags`, `FP_XSTATE_MAGIC1` and the
+/// sizes in the area's `sw_reserved` bytes, `FP_XSTATE_MAGIC2` after it.
+static BAD_FRAMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+const UC_FP_XSTATE: u64 = 1;
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+/// Offset of `sw_reserved` in the FXSAVE area.
+const SW_RESERVED_OFFSET: usize = 464;
+
+/// Checks what the kernel says of the frame's FP area (x86_64 layout).
+///
+/// # Safety
+/// `context` is the `ucontext_t` the kernel passed to an SA_SIGINFO handler.
+unsafe fn frame_describes_xstate(context: *const libc::ucontext_t) -> bool {
+    // SAFETY: by the caller's promise; the kernel put a valid fpregs
+    // pointer in it, and the area it points to is as long as the
+    // sw_reserved bytes say, plus the final marker.
+    unsafe {
+        let uc = &*context;
+        let area = uc.uc_mcontext.fpregs as *const u8;
+        if area.is_null() {
+            return false;
+        }
+        let sw = area.add(SW_RESERVED_OFFSET) as *const u32;
+        let magic1 = sw.read_unaligned();
+        let extended_size = sw.add(1).read_unaligned() as usize;
+        let xstate_size = sw.add(4).read_unaligned() as usize;
+        uc.uc_flags & UC_FP_XSTATE != 0
+            && magic1 == FP_XSTATE_MAGIC1
+            && extended_size == xstate_size + 4
+            && (area.add(xstate_size) as *const u32).read_unaligned() == FP_XSTATE_MAGIC2
+    }
+}
+
+extern "C" fn clobber_handler(
+    _sig: libc::c_int,
+    _info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
+    // Every CPU with AVX has XSAVE, and Linux then uses it for frames.
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: installed with SA_SIGINFO: the third argument is the
+        // frame's ucontext.
+        if !unsafe { frame_describes_xstate(context.cast()) } {
+            BAD_FRAMES.fetch_add(1, Ordering::Relaxed);
+        }
+    }
     let level = Level::from_code(HANDLER_LEVEL.load(Ordering::Relaxed));
     let junk = Image::pattern(0xdead_beef);
     let mut sink = Image::zeroed();
@@ -471,10 +519,13 @@ extern "C" fn clobber_handler(_sig: libc::c_int) {
 fn install_handler(level: Level) -> Result<(), String> {
     HANDLER_LEVEL.store(level.code(), Ordering::Relaxed);
     // SAFETY: a zeroed sigaction is valid; the handler is an extern "C" fn
-    // taking the signal number, as sa_handler requires.
+    // with the three arguments SA_SIGINFO passes.
     let ret = unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = clobber_handler as extern "C" fn(libc::c_int) as usize;
+        action.sa_sigaction = clobber_handler
+            as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+            as usize;
+        action.sa_flags = libc::SA_SIGINFO;
         libc::sigemptyset(&mut action.sa_mask);
         libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut())
     };
@@ -606,6 +657,19 @@ fn trace_child(pid: libc::pid_t, sent: &Image, flipped: &Image) -> Result<(), St
             hex(&sent.vec[..16])
         ));
     }
+    // An MXCSR with a reserved bit set is refused, as Linux refuses it,
+    // and the tracee lives on.
+    const MXCSR_OFFSET: usize = 24;
+    let mut bad = area;
+    bad[MXCSR_OFFSET + 3] |= 0x80;
+    // SAFETY: PTRACE_SETFPREGS reads 512 bytes.
+    let ret = unsafe { libc::ptrace(PTRACE_SETFPREGS, pid, 0, bad.as_ptr()) };
+    let err = std::io::Error::last_os_error();
+    if ret != -1 || err.raw_os_error() != Some(libc::EINVAL) {
+        return Err(format!(
+            "PTRACE_SETFPREGS with a reserved MXCSR bit: {ret} ({err}), not EINVAL"
+        ));
+    }
     area[xmm].copy_from_slice(&flipped.vec[..16 * 16]);
     // SAFETY: PTRACE_SETFPREGS reads the same 512 bytes.
     if unsafe { libc::ptrace(PTRACE_SETFPREGS, pid, 0, area.as_ptr()) } != 0 {
@@ -637,10 +701,18 @@ pub fn check(threads: u64, rounds: u64) -> Result<String, String> {
             })
             .sum::<Result<u64, String>>()
     })?;
+    let bad_frames = BAD_FRAMES.load(Ordering::Relaxed);
+    if bad_frames > 0 {
+        return Err(format!(
+            "{bad_frames} of {signals} signal frames did not describe their XSTATE area \
+             (UC_FP_XSTATE, FP_XSTATE_MAGIC1 and sizes, FP_XSTATE_MAGIC2)"
+        ));
+    }
     ptrace_check()?;
     Ok(format!(
             "{}: {threads} threads x {rounds} rounds kept their registers across sched_yield() \
-         and {signals} signal handlers; PTRACE_GETFPREGS/SETFPREGS read and wrote a stopped child's xmm registers",
+         and {signals} signal handlers, whose frames described their FP area as Linux does; \
+         PTRACE_GETFPREGS/SETFPREGS read and wrote a stopped child's xmm registers and refused a bad MXCSR",
         level.name()
     ))
 }
