@@ -139,10 +139,13 @@ impl Kernel {
     /// system call fails with [`Errno::NODEV`].
     ///
     /// The halt is a `reboot(LINUX_REBOOT_CMD_POWER_OFF)` system call made
-    /// by the calling thread's kernel task. Threads of the application that
-    /// are blocked inside a system call at that moment stay blocked; wake
-    /// them (for instance by closing the other end of their pipe) before
-    /// halting.
+    /// by the calling thread's kernel task. Other threads of the
+    /// application may go on calling in meanwhile: calls that start once
+    /// the halt has begun fail with [`Errno::NODEV`], calls blocked in an
+    /// interruptible or killable wait (a pipe, `epoll_wait`, a futex,
+    /// io_uring) return [`Errno::INTR`], and the halt returns once every
+    /// other thread has left the kernel. A call in an uninterruptible wait
+    /// delays the halt until it ends.
     ///
     /// ```
     /// let kernel = lkl::Kernel::builder().memory_mib(32).boot()?;
@@ -156,12 +159,16 @@ impl Kernel {
     ///
     /// # Errors
     ///
-    /// If the kernel refuses, it keeps running and the error gives the
-    /// handle back ([`HaltError::into_kernel`]): [`Errno::PERM`] when the
-    /// calling thread's task lacks `CAP_SYS_BOOT` (it changed its
+    /// If the kernel refuses, it keeps running, unchanged, and the error
+    /// gives the handle back ([`HaltError::into_kernel`]): [`Errno::PERM`]
+    /// when the calling thread's task lacks `CAP_SYS_BOOT` (it changed its
     /// credentials), [`Errno::NODEV`] when the kernel is not running any
-    /// more (it was halted through the raw interface). `?` turns the error
-    /// into its [`Errno`], dropping the handle, which tries to halt again.
+    /// more (it was halted through the raw interface), [`Errno::BUSY`]
+    /// when another thread is halting it, [`Errno::DEADLK`] when called
+    /// from the console sink or from a signal handler that interrupted a
+    /// call, [`Errno::AGAIN`] or [`Errno::NOMEM`] when the calling thread,
+    /// new to the kernel, could not get a task. `?` turns the error into
+    /// its [`Errno`], dropping the handle, which tries to halt again.
     pub fn halt(self) -> core::result::Result<(), HaltError> {
         match power_off() {
             Ok(()) => {
