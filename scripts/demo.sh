@@ -36,7 +36,7 @@ On the way, UML asked the host how large a process's FP register state is
 (this CPU's XSAVE area, which the host's ptrace insists on, whole) and the
 register check passed:
   $(grep '^FP register state: ' <<<"$out")
-  $(grep '^fpregs: ' <<<"$out" | cut -c1-200)
+  $(grep '^fpregs: ' <<<"$out" | fold -s -w 72 | sed '2,$s/^/    /')
 
 MSG
 else
