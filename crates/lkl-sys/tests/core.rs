@@ -720,8 +720,12 @@ fn run_child(name: &str, limit: Duration) -> Outcome {
     let exe = std::env::current_exe().expect("own path");
     let (mut command, limit) = if under_valgrind() {
         let mut command = Command::new("valgrind");
+        // Fair scheduling: valgrind runs one thread at a time, and by
+        // default a thread that keeps calling in can starve the others
+        // for minutes (the signal-handler scenario hung that way).
         command
             .arg("-q")
+            .arg("--fair-sched=yes")
             .arg(format!("--error-exitcode={VALGRIND_ERROR_EXIT}"))
             .arg(&exe);
         (command, limit * 10)
