@@ -30,6 +30,10 @@ static SINK: RwLock<Option<SharedSink>> = RwLock::new(None);
 /// printed them (not necessarily whole lines). A print already in progress
 /// when the sink is replaced may still reach the old sink. A sink may
 /// itself call `set_console_sink`.
+///
+/// The sink runs in the middle of kernel code (the thread holds the
+/// kernel's CPU): a system call or a halt from it is refused with
+/// `EDEADLK`, and it must return, not end its thread or jump out.
 pub fn set_console_sink(sink: Option<ConsoleSink>) {
     let sink: Option<SharedSink> = sink.map(Arc::from);
     let mut slot = SINK.write().unwrap_or_else(PoisonError::into_inner);
