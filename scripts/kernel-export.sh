@@ -3,6 +3,8 @@
 #
 # Write the commits of build/linux on top of upstream back to kernel/ as
 # git format-patch files, and rewrite kernel/series to list them in order.
+# A commit's checkpatch notes (git notes on refs/notes/checkpatch) go below
+# the '---' line of its patch, where they stay out of the commit message.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,8 +19,11 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # --zero-commit and no signature keep re-exports of unchanged commits
-# byte-identical, so kernel/ only changes where a patch did.
-git -C "$KTREE" format-patch -q --zero-commit --no-signature -o "$tmp" upstream..HEAD
+# byte-identical, so kernel/ only changes where a patch did. --no-notes
+# first: only the checkpatch notes, whatever notes the developer's git
+# config shows.
+git -C "$KTREE" format-patch -q --zero-commit --no-signature \
+	--no-notes --notes="$NOTES_REF" -o "$tmp" upstream..HEAD
 
 rm -f "$TOP"/kernel/*.patch
 n=0

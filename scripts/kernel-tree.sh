@@ -3,7 +3,10 @@
 #
 # Prepare build/linux: the upstream kernel from Debian's linux-source-6.12
 # tarball, committed as the base of a git repo, with kernel/series applied
-# on top as one commit per patch.
+# on top as one commit per patch. The notes of a patch below its '---' line
+# (why it keeps a checkpatch warning), which git am drops, are attached to
+# its commit as git notes (refs/notes/checkpatch), which 'make kernel-export'
+# writes back below the '---' line.
 #
 # The tree is only rebuilt from scratch when the tarball changed. Otherwise
 # the series is re-applied on the existing base, which keeps file times (and
@@ -148,10 +151,14 @@ apply_series() {
 			error: patch kernel/$p does not apply on Linux $version (Debian $KERNEL_SOURCE_PKG $(package_version)).
 			  $tree now holds upstream plus the $n patches before it, and is not marked as usable.
 			  To port it: cd $tree && git am -3 $TOP/kernel/$p, resolve, git am --continue,
-			  then apply the rest and run 'make kernel-export'.
+			  then apply the rest, attach the patches' checkpatch notes to the new commits
+			  with $TOP/scripts/kernel-notes.sh attach <the patches you applied, in order>,
+			  and run 'make kernel-export'.
 			MSG
 			exit 1
 		fi
+		attach_patch_notes "$tree" HEAD "$TOP/kernel/$p" ||
+			die "could not attach the notes of kernel/$p to its commit in $tree"
 		n=$((n + 1))
 	done < <(series_patches)
 	info "applied $n patch(es) from kernel/series"
@@ -166,7 +173,9 @@ rm -f "$STAMP" "$VERSION_FILE"
 
 if [ -e "$KTREE" ] && tree_has_series "$KTREE"; then
 	# Nothing to do. Uncommitted edits and commits not exported yet are the
-	# developer's work in progress: keep them and build them.
+	# developer's work in progress: keep them and build them; so are its
+	# notes. A tree made before notes were kept gets their setting here.
+	notes_config "$KTREE"
 	extra=$(($(git -C "$KTREE" rev-list --count upstream..HEAD) - $(series_patches | wc -l)))
 	[ "$extra" -eq 0 ] || info "build/linux has $extra commit(s) not in kernel/ yet ('make kernel-export' saves them)"
 	[ -z "$(git -C "$KTREE" status --porcelain --untracked-files=no)" ] ||
@@ -189,6 +198,7 @@ else
 fi
 
 version=$(tree_version "$KTREE")
+notes_config "$KTREE"
 apply_series "$KTREE" "$version"
 echo "$version (Debian $KERNEL_SOURCE_PKG $(package_version))" >"$VERSION_FILE"
 info "kernel tree ready: Linux $(cat "$VERSION_FILE") + $(series_patches | wc -l) patch(es) in $KTREE"
