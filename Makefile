@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BUILD := build
 
 .PHONY: all deps kernel-tree kernel-export uml uml-initrd library rust \
-	test test-boot test-kunit test-rust test-valgrind test-c checkpatch check-series bench \
+	test test-boot test-kunit test-rust test-valgrind test-c checkpatch check-series bench soak \
 	demo install clean distclean help
 
 # Where 'make install' puts liblkl.a, lkl.h and lkl.pc.
@@ -27,6 +27,7 @@ help:
 	@echo "make test-valgrind the library core's scenarios, each under valgrind (memcheck)"
 	@echo "make checkpatch    checkpatch.pl --strict on every patch"
 	@echo "make bench         boot/halt time, getpid latency vs the host's, RSS"
+	@echo "make soak          20-minute soak: threads come and go, idle pauses, io_uring (SOAK_SECONDS= shortens)"
 	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
 	@echo "make clean         remove build outputs (keeps build/linux and its edits)"
 	@echo "make distclean     also remove build/linux, unless it holds unexported work"
@@ -95,6 +96,13 @@ test: all checkpatch test-rust test-valgrind test-c test-boot test-kunit
 # Speed and memory against the goals, with host baselines in the same run.
 bench: rust
 	@scripts/bench.sh
+
+# On demand, not in CI nor in make test: 20 minutes of threads that come
+# and go, idle pauses past the workqueue's idle timeout, io_uring with and
+# without SQPOLL, then a halt (tests/soak). SOAK_SECONDS and friends shorten
+# it for development; lkl-soak --help lists them.
+soak: rust
+	@cargo run -q --release -p lkl-soak
 
 check-series: kernel-tree
 	@scripts/check-series.sh
