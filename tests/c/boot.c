@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,8 +272,13 @@ static int test_host_ops(void)
 static int test_start_kernel(void)
 {
 	EXPECT("lkl_is_running before boot", lkl_is_running(), 0);
+	EXPECT("lkl_host_set_kick_signal(SIGKILL)", lkl_host_set_kick_signal(SIGKILL), -EINVAL);
+	EXPECT("lkl_host_set_kick_signal(SIGRTMIN + 3)",
+	       lkl_host_set_kick_signal(SIGRTMIN + 3), 0);
 	EXPECT("lkl_start_kernel(\"" BOOT_LINE "\")", lkl_start_kernel(BOOT_LINE), 0);
 	EXPECT("lkl_is_running", lkl_is_running(), 1);
+	EXPECT("lkl_host_set_kick_signal after boot", lkl_host_set_kick_signal(SIGRTMIN + 4),
+	       -EBUSY);
 	pthread_mutex_lock(&log_lock);
 	logbuf[loglen] = 0;
 	int seen = strstr(logbuf, "Linux version") != NULL;

@@ -16,6 +16,19 @@ extern "C" {
 
 extern struct lkl_host_operations lkl_host_ops;
 
+/*
+ * lkl_host_set_kick_signal - choose the signal that interrupts a thread
+ * running kernel code for long, so that the kernel's timer reaches it (as
+ * SIGALRM does in standard UML); 0 turns it off. Call before lkl_init()/
+ * lkl_start_kernel(). The default is SIGRTMAX - 2, or the next free
+ * real-time signal below it if the program handles, ignores or (in its main
+ * thread) blocks that one; a signal chosen here is the program's promise not
+ * to use it otherwise. The handler is chained:
+ * signals the kernel did not send go to the handler installed before it.
+ * Returns 0, -EINVAL for a signal it cannot use, -EBUSY after boot.
+ */
+int lkl_host_set_kick_signal(int signal);
+
 #ifdef __cplusplus
 }
 #endif

@@ -170,7 +170,8 @@ unsafe extern "C" fn page_alloc(size: c_ulong) -> *mut c_void {
 }
 
 unsafe extern "C" fn time_ns() -> c_ulonglong {
-    lkl_host::lkl_host_time_ns()
+    // The monotonic clock never reads below 0.
+    lkl_host::os_nsecs() as c_ulonglong
 }
 
 /// LKL's timers call `fn()` without an argument: the function pointer
@@ -188,17 +189,17 @@ unsafe extern "C" fn timer_alloc(f: Option<Thunk>) -> *mut c_void {
     };
     // SAFETY: timer_thunk calls `f` from the timer thread, which LKL's
     // contract for timer functions allows.
-    unsafe { lkl_host::lkl_host_timer_alloc(Some(timer_thunk), f as *mut c_void) }.cast()
+    unsafe { lkl_host::app_timer::alloc(Some(timer_thunk), f as *mut c_void) }.cast()
 }
 
 unsafe extern "C" fn timer_set_oneshot(timer: *mut c_void, delta: c_ulong) -> c_int {
     // SAFETY: the caller passes a timer from timer_alloc.
-    unsafe { lkl_host::lkl_host_timer_set_oneshot(timer.cast::<HostTimer>(), delta as c_ulonglong) }
+    unsafe { lkl_host::app_timer::set_oneshot(timer.cast::<HostTimer>(), delta as c_ulonglong) }
 }
 
 unsafe extern "C" fn timer_free(timer: *mut c_void) {
     // SAFETY: the caller passes a timer from timer_alloc, once.
-    unsafe { lkl_host::lkl_host_timer_free(timer.cast::<HostTimer>()) }
+    unsafe { lkl_host::app_timer::free(timer.cast::<HostTimer>()) }
 }
 
 unsafe extern "C" fn memcpy(d: *mut c_void, s: *const c_void, n: c_ulong) -> *mut c_void {

@@ -6,6 +6,7 @@
 
 use std::ptr;
 use std::sync::atomic::AtomicU32;
+use std::time::Duration;
 
 /// Sleeps while `*word == expected`. May return spuriously (on a signal, if
 /// the value already differs, or on a wake meant for someone else); callers
@@ -21,6 +22,29 @@ pub(crate) fn wait(word: &AtomicU32, expected: u32) {
             libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
             expected,
             ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+/// As [`wait`], but for at most `timeout` (`None`: no limit).
+/// Async-signal-safe: one system call.
+pub(crate) fn wait_timeout(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+    let limit = timeout.map(|t| libc::timespec {
+        tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(t.subsec_nanos()),
+    });
+    let limit_ptr = limit
+        .as_ref()
+        .map_or(ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: as in `wait`; `limit_ptr` is NULL or points to `limit`, a
+    // relative timeout that lives until the call returns.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            limit_ptr,
         );
     }
 }

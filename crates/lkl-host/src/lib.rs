@@ -21,11 +21,15 @@
 //! * **Thread-local storage** (`lkl_host_tls_*`): POSIX thread keys, so a
 //!   key's destructor runs at the exit of every thread that stored a
 //!   non-NULL value, whoever created the thread.
-//! * **Timers** (`lkl_host_timer_*`): callbacks run on a host thread owned
-//!   by this crate (named `lkl-timer`), never on the thread that armed the
-//!   timer. That thread exists while at least one timer is allocated and is
-//!   joined when the last timer is freed. See [`lkl_host_timer_free`] for
-//!   the blocking rules.
+//! * **Time and the timer** (`os_nsecs`, `os_persistent_clock_emulation`,
+//!   `os_timer_*`): UML's own host functions from `os.h`, which
+//!   `arch/um/kernel/time.c` calls. The timer expires on a host thread
+//!   owned by this crate (named `lkl-timer`), which exists from
+//!   `os_timer_create` until `lkl_host_timer_stop`. Arming is
+//!   async-signal-safe.
+//! * **Interrupts** (`lkl_host_irq_ops_set`, the kick signal): see
+//!   [`irq`](crate::set_kick_signal) for the one signal handler this crate
+//!   installs, chained, at boot, and how to choose or refuse it.
 //! * **Memory** (`lkl_host_mem_*`, `lkl_host_page_*`): the C allocator and
 //!   anonymous mappings. Ownership passes to the caller, who frees with the
 //!   matching function.
@@ -33,8 +37,8 @@
 //!   a sink with [`set_console_sink`] or [`console_to_stderr`].
 //! * **Panic** (`lkl_host_panic`): prints to stderr and aborts.
 //!
-//! Nothing here installs signal handlers, changes process-wide settings or
-//! prints on its own. A Rust panic never unwinds into C: each function
+//! Apart from the kick signal's handler, nothing here installs signal
+//! handlers, changes process-wide settings or prints on its own. A Rust panic never unwinds into C: each function
 //! either cannot panic or turns a panic into an abort with a message on
 //! stderr naming the operation (`lkl-host: <operation> failed: ...`).
 //!
@@ -42,9 +46,11 @@
 //! `*_free`; using a handle after freeing it is undefined behaviour, as in C.
 
 mod alloc;
+pub mod app_timer;
 mod console;
 mod futex;
 mod guard;
+mod irq;
 mod mem;
 mod mutex;
 mod panic;
@@ -57,11 +63,16 @@ mod uaccess;
 
 use core::ffi::c_void;
 
-/// A C callback taking one opaque argument: thread bodies, timer callbacks
-/// and TLS destructors.
+/// A C callback taking one opaque argument: thread bodies, application
+/// timer callbacks and TLS destructors.
 pub type HostCallback = unsafe extern "C" fn(arg: *mut c_void);
 
+pub use app_timer::HostTimer;
 pub use console::{console_to_stderr, lkl_host_print, set_console_sink, ConsoleSink};
+pub use irq::{
+    kick_signal, kicks_sent, lkl_host_irq_ops_set, lkl_host_kick_wait, lkl_host_set_kick_signal,
+    lkl_host_thread_kick, set_kick_signal, timer_set_signal_handler, IrqOps,
+};
 pub use mem::{lkl_host_mem_alloc, lkl_host_mem_free, lkl_host_page_alloc, lkl_host_page_free};
 pub use mutex::{
     lkl_host_mutex_alloc, lkl_host_mutex_free, lkl_host_mutex_lock, lkl_host_mutex_unlock,
@@ -73,7 +84,10 @@ pub use thread::{
     lkl_host_thread_create, lkl_host_thread_equal, lkl_host_thread_join, lkl_host_thread_self,
     HostThread,
 };
-pub use time::{lkl_host_time_ns, lkl_host_wall_time_ns};
-pub use timer::{lkl_host_timer_alloc, lkl_host_timer_free, lkl_host_timer_set_oneshot, HostTimer};
+pub use time::{os_nsecs, os_persistent_clock_emulation};
+pub use timer::{
+    lkl_host_timer_stop, os_timer_create, os_timer_disable, os_timer_one_shot,
+    os_timer_set_interval,
+};
 pub use tls::{lkl_host_tls_alloc, lkl_host_tls_free, lkl_host_tls_get, lkl_host_tls_set, HostTls};
 pub use uaccess::{lkl_host_copy_user, lkl_host_uaccess_init};

@@ -19,6 +19,8 @@ struct ThreadStart {
 
 extern "C" fn thread_trampoline(start: *mut c_void) -> *mut c_void {
     guard("thread_start", || {
+        // Our thread: the program's signals go elsewhere, kicks come here.
+        crate::irq::block_program_signals();
         // SAFETY: `start` is the `ThreadStart` that `lkl_host_thread_create`
         // boxed for this thread alone; ownership passes to us here.
         let start = unsafe { Box::from_raw(start.cast::<ThreadStart>()) };
@@ -27,6 +29,40 @@ extern "C" fn thread_trampoline(start: *mut c_void) -> *mut c_void {
         unsafe { (start.body)(start.arg) };
     });
     ptr::null_mut()
+}
+
+extern "C" {
+    // glibc 2.32 and later.
+    fn pthread_attr_setsigmask_np(
+        attr: *mut libc::pthread_attr_t,
+        sigmask: *const libc::sigset_t,
+    ) -> c_int;
+}
+
+/// Starts a joinable thread running the trampoline with `start`, with every
+/// signal blocked from its first instruction, so that no handler of the
+/// program runs on it before it sets its own mask. The creator's mask,
+/// often an application thread's, is not touched. Returns 0 or an errno.
+fn create_with_signals_blocked(thread: &mut libc::pthread_t, start: *mut c_void) -> c_int {
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+    // SAFETY: sigset_t is plain data; sigfillset initialises it.
+    let mut all: libc::sigset_t = unsafe { std::mem::MaybeUninit::zeroed().assume_init() };
+    // SAFETY: `attr` is initialised by pthread_attr_init before any other
+    // use and destroyed once; `all` is a valid set; `thread` is a valid
+    // out-pointer and `start` stays valid until the trampoline owns it.
+    unsafe {
+        libc::sigfillset(&mut all);
+        let error = libc::pthread_attr_init(attr.as_mut_ptr());
+        if error != 0 {
+            return error;
+        }
+        let mut error = pthread_attr_setsigmask_np(attr.as_mut_ptr(), &all);
+        if error == 0 {
+            error = libc::pthread_create(thread, attr.as_ptr(), thread_trampoline, start);
+        }
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        error
+    }
 }
 
 /// Starts a joinable thread running `body(arg)`. Returns its handle, or 0
@@ -45,17 +81,17 @@ pub unsafe extern "C" fn lkl_host_thread_create(
         return 0;
     };
     guard("thread_create", || {
+        // The kernel's first thread is made on the thread that boots it:
+        // the program's, whose signal mask tells which signals it uses.
+        if !crate::irq::on_library_thread() {
+            crate::irq::settle_kick_signal(true);
+        }
         let start = try_box(ThreadStart { body, arg });
         if start.is_null() {
             return 0;
         }
         let mut thread: libc::pthread_t = 0;
-        // SAFETY: `thread` is a valid out-pointer, NULL attributes mean the
-        // defaults (joinable), and `start` stays valid until the trampoline
-        // takes ownership of it.
-        let error = unsafe {
-            libc::pthread_create(&mut thread, ptr::null(), thread_trampoline, start.cast())
-        };
+        let error = create_with_signals_blocked(&mut thread, start.cast());
         if error != 0 {
             // SAFETY: no thread was started, so `start` is still ours.
             drop(unsafe { Box::from_raw(start) });

@@ -1,319 +1,201 @@
 // SPDX-License-Identifier: GPL-2.0
-//! One-shot timers (`lkl_host_timer_*`).
+//! The timer of `arch/um/kernel/time.c`: `os_timer_create`,
+//! `os_timer_set_interval`, `os_timer_one_shot` and `os_timer_disable`, as
+//! declared in UML's `os.h`, plus `lkl_host_timer_stop` for halt.
 //!
-//! All timers share one service thread, `lkl-timer`. It sleeps on a
-//! condition variable until the earliest deadline in a queue ordered by
-//! (deadline, timer id), then runs that timer's callback with no lock held.
-//! One thread means callbacks of a timer never overlap, and the kernel only
-//! has one clock event device, so there is no parallelism to lose.
+//! Standard UML arms a POSIX timer that sends SIGALRM to its one thread. A
+//! library leaves SIGALRM to the program, so here a service thread,
+//! `lkl-timer`, sleeps on a futex until the deadline and then calls the
+//! kernel's `timer_expired` entry point (see [`crate::irq`]), which raises
+//! the timer interrupt.
 //!
-//! The service thread is started by the first `lkl_host_timer_alloc` and
-//! stopped and joined by the `lkl_host_timer_free` of the last timer, so a
-//! halted kernel leaves no thread behind. Each service thread has a
-//! generation number; stopping one bumps the current generation, so an
-//! old thread still winding down can never pick up timers allocated after
-//! the stop, even if a new thread has started by then.
+//! The kernel arms the timer from its interrupt handlers, and those may run
+//! inside the kick signal's handler. So arming, re-arming and disarming are
+//! atomic stores and a futex wake: no lock, no allocation, async-signal-safe.
 //!
-//! Deadlines are `CLOCK_MONOTONIC` nanoseconds ([`lkl_host_time_ns`]); the
-//! service thread re-reads the clock after every wake-up, so a callback
-//! never runs before its deadline even if the wait returns early.
+//! After an expiry, and whenever the kick handler reports that interrupts
+//! had to wait, the service thread calls the kernel's `kick` entry point
+//! every millisecond for as long as interrupts stay pending.
 
-use core::ffi::{c_int, c_ulonglong, c_void};
-use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::thread::JoinHandleExt;
-use std::ptr;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use core::ffi::{c_int, c_ulonglong};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::alloc::try_box;
+use crate::futex;
 use crate::guard::guard;
-use crate::time::lkl_host_time_ns;
-use crate::HostCallback;
+use crate::irq;
+use crate::time::monotonic_ns;
 
-/// A timer; `struct lkl_host_timer` to C. The timer's state lives in the
-/// shared timer table (`TimerState`) under `id`, so the service thread
-/// never touches memory the caller frees.
-pub struct HostTimer {
-    id: u64,
+/// `DEADLINE` of a timer that is not armed.
+const DISARMED: u64 = u64::MAX;
+/// How often the service thread kicks again while interrupts wait.
+const RETRY_PERIOD: Duration = Duration::from_millis(1);
+
+/// The expiry, in `CLOCK_MONOTONIC` nanoseconds, or [`DISARMED`].
+static DEADLINE: AtomicU64 = AtomicU64::new(DISARMED);
+/// The period of a periodic timer; 0 for a one-shot timer.
+static INTERVAL: AtomicU64 = AtomicU64::new(0);
+/// The futex word of the service thread: bumped by every change it must see.
+static CHANGES: AtomicU32 = AtomicU32::new(0);
+/// Interrupts may be waiting for a kick: the service thread retries.
+static RETRY: AtomicBool = AtomicBool::new(false);
+/// The service thread must end.
+static STOP: AtomicBool = AtomicBool::new(false);
+/// The running service thread. Only create and stop take this lock, never
+/// the async-signal-safe functions.
+static SERVICE: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
+
+fn wake_service() {
+    CHANGES.fetch_add(1, Ordering::SeqCst);
+    futex::wake(&CHANGES, 1);
 }
 
-/// The argument given to a timer callback.
-#[derive(Clone, Copy)]
-struct CallbackArg(*mut c_void);
-
-// SAFETY: the pointer is never dereferenced here, only handed back to the
-// callback on the service thread, which the caller of
-// `lkl_host_timer_alloc` declared sound.
-unsafe impl Send for CallbackArg {}
-
-struct TimerSlot {
-    callback: HostCallback,
-    arg: CallbackArg,
-    /// The pending expiry; mirrored by the entry `(deadline, id)` in
-    /// `TimerState::queue`.
-    deadline: Option<u64>,
-    /// The thread running this timer's callback right now, if any.
-    running_on: Option<libc::pthread_t>,
-    /// `lkl_host_timer_free` has started: re-arming is ignored.
-    freeing: bool,
+fn arm(deadline: u64, interval: u64) {
+    // The interval first: an expiry in between at worst fires once more.
+    INTERVAL.store(interval, Ordering::SeqCst);
+    DEADLINE.store(deadline, Ordering::SeqCst);
+    wake_service();
 }
 
-struct TimerState {
-    slots: BTreeMap<u64, TimerSlot>,
-    /// Pending expiries as (deadline in ns, timer id), earliest first.
-    queue: BTreeSet<(u64, u64)>,
-    next_id: u64,
-    /// The generation a service thread must carry to keep running.
-    generation: u64,
-    /// The running service thread; present exactly while timers exist.
-    service: Option<JoinHandle<()>>,
+/// Asks the service thread to kick the CPU owner until pending interrupts
+/// ran. Async-signal-safe.
+pub(crate) fn request_retry() {
+    RETRY.store(true, Ordering::SeqCst);
+    wake_service();
 }
 
-struct TimerService {
-    state: Mutex<TimerState>,
-    /// Signalled when the earliest deadline changes or the service stops.
-    wake_service: Condvar,
-    /// Signalled whenever a callback returns.
-    callback_done: Condvar,
-}
-
-static TIMERS: TimerService = TimerService {
-    state: Mutex::new(TimerState {
-        slots: BTreeMap::new(),
-        queue: BTreeSet::new(),
-        next_id: 0,
-        generation: 0,
-        service: None,
-    }),
-    wake_service: Condvar::new(),
-    callback_done: Condvar::new(),
-};
-
-impl TimerService {
-    /// Locks the state. A poisoned lock is taken anyway: panics abort
-    /// before anyone could see half-updated state.
-    fn lock(&self) -> MutexGuard<'_, TimerState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+/// The next deadline of a timer that expired at `deadline`, seen at `now`.
+fn next_deadline(deadline: u64, interval: u64, now: u64) -> u64 {
+    if interval == 0 {
+        return DISARMED;
+    }
+    match deadline.checked_add(interval) {
+        // A periodic timer that fell behind skips the lost periods, as a
+        // POSIX timer counts them as overruns instead of firing for each.
+        Some(next) if next > now => next,
+        _ => now.saturating_add(interval),
     }
 }
 
-fn current_thread() -> libc::pthread_t {
-    // SAFETY: pthread_self has no preconditions.
-    unsafe { libc::pthread_self() }
-}
-
-fn is_current_thread(thread: libc::pthread_t) -> bool {
-    // SAFETY: pthread_equal only compares the two values.
-    unsafe { libc::pthread_equal(thread, current_thread()) != 0 }
-}
-
-impl TimerState {
-    /// Removes the pending expiry of timer `id`, if any.
-    fn disarm(&mut self, id: u64) {
-        if let Some(slot) = self.slots.get_mut(&id) {
-            if let Some(deadline) = slot.deadline.take() {
-                self.queue.remove(&(deadline, id));
-            }
-        }
-    }
-}
-
-/// The body of the service thread of generation `generation`.
-fn run_service(generation: u64) {
-    guard("timer service", || {
-        let mut state = TIMERS.lock();
-        loop {
-            if state.generation != generation {
-                return;
-            }
-            let Some(&(deadline, id)) = state.queue.first() else {
-                state = TIMERS
-                    .wake_service
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-                continue;
-            };
-            let now = lkl_host_time_ns();
-            if deadline > now {
-                let timeout = Duration::from_nanos(deadline - now);
-                state = TIMERS
-                    .wake_service
-                    .wait_timeout(state, timeout)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-                continue;
-            }
-            state.queue.remove(&(deadline, id));
-            let Some(slot) = state.slots.get_mut(&id) else {
-                continue;
-            };
-            slot.deadline = None;
-            slot.running_on = Some(current_thread());
-            let (callback, arg) = (slot.callback, slot.arg);
-            drop(state);
-
-            // SAFETY: the caller of `lkl_host_timer_alloc` promised that
-            // `callback(arg)` may run on this thread until the timer is
-            // freed, and `lkl_host_timer_free` waits for us to return.
-            unsafe { callback(arg.0) };
-
-            state = TIMERS.lock();
-            if let Some(slot) = state.slots.get_mut(&id) {
-                slot.running_on = None;
-            }
-            TIMERS.callback_done.notify_all();
-        }
-    });
-}
-
-/// Allocates a disarmed timer that will run `callback(arg)` on the timer
-/// service thread. Returns NULL if `callback` is NULL or memory or the
-/// service thread cannot be had.
-///
-/// # Safety
-///
-/// `callback(arg)` must be sound to call on another thread, at any time
-/// until [`lkl_host_timer_free`] returns.
-#[no_mangle]
-pub unsafe extern "C" fn lkl_host_timer_alloc(
-    callback: Option<HostCallback>,
-    arg: *mut c_void,
-) -> *mut HostTimer {
-    let Some(callback) = callback else {
-        return ptr::null_mut();
-    };
-    guard("timer_alloc", || {
-        let mut state = TIMERS.lock();
-        let id = state.next_id;
-        let timer = try_box(HostTimer { id });
-        if timer.is_null() {
-            return ptr::null_mut();
-        }
-        if state.service.is_none() {
-            let generation = state.generation;
-            // The new thread blocks on the lock we hold until we are done.
-            let spawned = thread::Builder::new()
-                .name("lkl-timer".into())
-                .spawn(move || run_service(generation));
-            match spawned {
-                Ok(service) => state.service = Some(service),
-                Err(_) => {
-                    // SAFETY: `timer` was just made by `try_box` and not
-                    // handed out.
-                    drop(unsafe { Box::from_raw(timer) });
-                    return ptr::null_mut();
-                }
-            }
-        }
-        state.next_id += 1;
-        state.slots.insert(
-            id,
-            TimerSlot {
-                callback,
-                arg: CallbackArg(arg),
-                deadline: None,
-                running_on: None,
-                freeing: false,
-            },
-        );
-        timer
-    })
-}
-
-/// Arms `timer` to fire once, `delta_ns` nanoseconds from now (0: as soon
-/// as possible), replacing any pending expiry. May be called from any
-/// thread, including from the timer's own callback. Returns 0; a re-arm
-/// racing with [`lkl_host_timer_free`] is discarded.
-///
-/// # Safety
-///
-/// `timer` came from [`lkl_host_timer_alloc`] and has not been freed.
-#[no_mangle]
-pub unsafe extern "C" fn lkl_host_timer_set_oneshot(
-    timer: *mut HostTimer,
-    delta_ns: c_ulonglong,
-) -> c_int {
-    // SAFETY: by the caller's promise `timer` points to a live `HostTimer`.
-    let id = unsafe { (*timer).id };
-    guard("timer_set_oneshot", || {
-        let deadline = lkl_host_time_ns().saturating_add(delta_ns);
-        let mut state = TIMERS.lock();
-        let TimerState { slots, queue, .. } = &mut *state;
-        let Some(slot) = slots.get_mut(&id) else {
-            return -libc::EINVAL;
-        };
-        if slot.freeing {
-            return 0;
-        }
-        if let Some(previous) = slot.deadline.replace(deadline) {
-            queue.remove(&(previous, id));
-        }
-        queue.insert((deadline, id));
-        // The service only needs to know if it must wake up sooner.
-        if queue.first() == Some(&(deadline, id)) {
-            TIMERS.wake_service.notify_all();
-        }
-        0
-    })
-}
-
-/// Frees `timer`, cancelling any pending expiry: once this returns the
-/// callback does not run again. If the callback is running on the service
-/// thread, this waits for it to return, except when called from that very
-/// callback. Freeing the last timer stops the service thread and joins it
-/// (when called from the last timer's own callback, the thread cannot join
-/// itself; it ends as soon as the callback returns). NULL is ignored.
-///
-/// # Safety
-///
-/// `timer` is NULL or came from [`lkl_host_timer_alloc`] and has not been
-/// freed. The callback of the timer must not wait for this call to finish
-/// (it would deadlock).
-#[no_mangle]
-pub unsafe extern "C" fn lkl_host_timer_free(timer: *mut HostTimer) {
-    if timer.is_null() {
-        return;
-    }
-    // SAFETY: by the caller's promise `timer` is a live allocation from
-    // `lkl_host_timer_alloc` (made with `try_box`) that nobody uses again.
-    let id = unsafe { Box::from_raw(timer) }.id;
-    guard("timer_free", || {
-        let mut state = TIMERS.lock();
-        // From here on the callback cannot re-arm the timer.
-        if let Some(slot) = state.slots.get_mut(&id) {
-            slot.freeing = true;
-        }
-        state.disarm(id);
-        while let Some(thread) = state.slots.get(&id).and_then(|slot| slot.running_on) {
-            if is_current_thread(thread) {
-                break;
-            }
-            state = TIMERS
-                .callback_done
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        state.slots.remove(&id);
-        if !state.slots.is_empty() {
+fn service_thread() {
+    loop {
+        let seen = CHANGES.load(Ordering::SeqCst);
+        if STOP.load(Ordering::SeqCst) {
             return;
         }
-
-        // Last timer gone: stop the service thread.
-        state.generation += 1;
-        let service = state.service.take();
-        drop(state);
-        TIMERS.wake_service.notify_all();
-        if let Some(service) = service {
-            if is_current_thread(service.as_pthread_t()) {
-                // Called from a callback on the service thread itself: it
-                // sees the new generation once the callback returns and
-                // ends; dropping the handle detaches it.
-                drop(service);
-            } else if service.join().is_err() {
-                // The service thread aborts on panic, so this cannot happen.
-                crate::guard::fatal("timer_free", "the timer service thread panicked");
+        let now = monotonic_ns();
+        let deadline = DEADLINE.load(Ordering::SeqCst);
+        if deadline <= now {
+            let next = next_deadline(deadline, INTERVAL.load(Ordering::SeqCst), now);
+            // Lost to a concurrent re-arm: look at the new deadline.
+            if DEADLINE
+                .compare_exchange(deadline, next, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                irq::timer_expired();
+                RETRY.store(true, Ordering::SeqCst);
             }
+            continue;
         }
-    });
+        let mut timeout = (deadline != DISARMED).then(|| Duration::from_nanos(deadline - now));
+        if RETRY.swap(false, Ordering::SeqCst) && irq::kick() {
+            RETRY.store(true, Ordering::SeqCst);
+            timeout = Some(timeout.map_or(RETRY_PERIOD, |t| t.min(RETRY_PERIOD)));
+        }
+        futex::wait_timeout(&CHANGES, seen, timeout);
+    }
+}
+
+/// `os_timer_create()`: starts the service thread, disarmed. Returns 0, or
+/// `-EAGAIN` if the thread cannot be started. Creating it again while it
+/// runs changes nothing.
+#[no_mangle]
+pub extern "C" fn os_timer_create() -> c_int {
+    guard("timer_create", || {
+        let mut service = SERVICE.lock().unwrap_or_else(PoisonError::into_inner);
+        if service.is_some() {
+            return 0;
+        }
+        STOP.store(false, Ordering::SeqCst);
+        DEADLINE.store(DISARMED, Ordering::SeqCst);
+        INTERVAL.store(0, Ordering::SeqCst);
+        RETRY.store(false, Ordering::SeqCst);
+        let spawned = irq::with_signals_blocked(|| {
+            std::thread::Builder::new()
+                .name("lkl-timer".into())
+                .spawn(|| {
+                    irq::block_program_signals();
+                    service_thread();
+                })
+        });
+        match spawned {
+            Ok(handle) => {
+                *service = Some(handle);
+                0
+            }
+            Err(_) => -libc::EAGAIN,
+        }
+    })
+}
+
+/// `os_timer_one_shot(nsecs)`: expire once, `nsecs` from now, replacing any
+/// earlier setting. Async-signal-safe. Returns 0.
+#[no_mangle]
+pub extern "C" fn os_timer_one_shot(nsecs: c_ulonglong) -> c_int {
+    arm(monotonic_ns().saturating_add(nsecs).min(DISARMED - 1), 0);
+    0
+}
+
+/// `os_timer_set_interval(nsecs)`: expire every `nsecs`, the first time
+/// `nsecs` from now. Async-signal-safe. Returns 0, or `-EINVAL` for 0.
+#[no_mangle]
+pub extern "C" fn os_timer_set_interval(nsecs: c_ulonglong) -> c_int {
+    if nsecs == 0 {
+        return -libc::EINVAL;
+    }
+    arm(
+        monotonic_ns().saturating_add(nsecs).min(DISARMED - 1),
+        nsecs,
+    );
+    0
+}
+
+/// `os_timer_disable()`: cancel any expiry. Async-signal-safe.
+#[no_mangle]
+pub extern "C" fn os_timer_disable() {
+    arm(DISARMED, 0);
+}
+
+/// Ends and joins the service thread, disarming the timer; the kernel
+/// calls this at halt, after it stopped taking interrupts. A later
+/// [`os_timer_create`] starts a new one.
+#[no_mangle]
+pub extern "C" fn lkl_host_timer_stop() {
+    guard("timer_stop", || {
+        let mut service = SERVICE.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(handle) = service.take() else {
+            return;
+        };
+        STOP.store(true, Ordering::SeqCst);
+        DEADLINE.store(DISARMED, Ordering::SeqCst);
+        wake_service();
+        if handle.thread().id() != std::thread::current().id() {
+            let _ = handle.join();
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periodic_deadlines_skip_lost_periods() {
+        assert_eq!(next_deadline(100, 0, 150), DISARMED);
+        assert_eq!(next_deadline(100, 10, 105), 110);
+        assert_eq!(next_deadline(100, 10, 135), 145);
+        assert_eq!(next_deadline(u64::MAX - 5, 10, 200), 210);
+    }
 }

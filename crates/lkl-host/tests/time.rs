@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Monotonic and wall-clock time.
+//! Monotonic and wall-clock time (`os_nsecs`, `os_persistent_clock_emulation`).
 
 mod common;
 
@@ -9,8 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[test]
 fn monotonic_time_never_goes_back_and_advances() {
-    // SAFETY: plain calls of the host interface.
-    unsafe {
+    {
         let mut previous = lkl_host_time_ns();
         for _ in 0..100_000 {
             let now = lkl_host_time_ns();
@@ -40,11 +39,9 @@ fn monotonic_time_matches_clock_monotonic() {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: valid out-pointer; plain call of the host interface.
-    let (ours, before) = unsafe {
-        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now);
-        (lkl_host_time_ns(), now)
-    };
+    // SAFETY: valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    let (ours, before) = (lkl_host_time_ns(), now);
     let theirs = before.tv_sec as u64 * 1_000_000_000 + before.tv_nsec as u64;
     assert!(
         ours >= theirs && ours - theirs < ms(1_000),
@@ -58,8 +55,7 @@ fn wall_time_matches_system_time() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64;
-    // SAFETY: plain call of the host interface.
-    let ours = unsafe { lkl_host_wall_time_ns() };
+    let ours = lkl_host_wall_time_ns();
     assert!(
         ours.abs_diff(system) < ms(1_000),
         "wall {ours} vs system {system}"

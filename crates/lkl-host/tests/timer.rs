@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! One-shot timers. (The test that no timer thread is left behind lives in
+//! One-shot timers for applications (`lkl_host::app_timer`). (The test that no timer thread is left behind lives in
 //! `timer_threads.rs`: it counts the process's threads, so it must not run
 //! beside these.)
 
@@ -112,8 +112,7 @@ fn wait_for(what: &str, condition: impl Fn() -> bool) {
 }
 
 fn now_ns() -> u64 {
-    // SAFETY: plain call of the host interface.
-    unsafe { lkl_host_time_ns() }
+    lkl_host_time_ns()
 }
 
 #[test]

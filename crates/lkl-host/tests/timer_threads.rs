@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// (all threads of the process, threads named `lkl-timer`)
+/// (all threads of the process, threads named `lkl-app-timer`)
 fn threads() -> (usize, usize) {
     let mut all = 0;
     let mut timer = 0;
@@ -23,7 +23,7 @@ fn threads() -> (usize, usize) {
         all += 1;
         // A thread may exit between listing and reading.
         if let Ok(name) = fs::read_to_string(task.join("comm")) {
-            if name.trim_end() == "lkl-timer" {
+            if name.trim_end() == "lkl-app-timer" {
                 timer += 1;
             }
         }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The library's core on the paths an ordinary boot test never takes: task
-//! exits, interrupts during boot, boots at once, halt under load.
+//! exits, interrupts during boot and on a busy CPU, boots at once, halt
+//! under load.
 //!
 //! A process holds one kernel, ever, so each scenario runs in a child
 //! process of its own: this binary again, with `LKL_CORE_SCENARIO` naming
@@ -21,6 +22,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 const SCENARIO_VAR: &str = "LKL_CORE_SCENARIO";
+/// Set: the scenario runs with kicks turned off.
+const NO_KICK_VAR: &str = "LKL_CORE_NO_KICK";
 const EPERM: c_long = 1;
 const EINTR: c_long = 4;
 const EBUSY: i32 = 16;
@@ -193,6 +196,80 @@ fn async_nop_completion() -> (c_long, i32) {
     (fd, res)
 }
 
+const IORING_SETUP_SQPOLL: u32 = 1 << 1;
+const IORING_SQ_NEED_WAKEUP: u32 = 1;
+const IORING_ENTER_SQ_WAKEUP: c_long = 2;
+
+/// A ring with a kernel SQ polling thread, made to spin: it only starts
+/// polling after its first request, and then spins for `idle_ms` of
+/// jiffies after the last one before it sleeps. One NOP goes in through
+/// the ring, without a system call unless the thread went to sleep before
+/// it looked, and its completion is awaited without one. Returns the
+/// ring's fd.
+fn spinning_sq_ring(idle_ms: u32) -> c_long {
+    let mut params = IoUringParams {
+        flags: IORING_SETUP_SQPOLL,
+        sq_thread_idle: idle_ms,
+        ..Default::default()
+    };
+    let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
+    check!(fd >= 0, "io_uring_setup with SQPOLL: {fd}");
+    check!(
+        params.features & IORING_FEAT_SINGLE_MMAP != 0,
+        "the kernel maps both rings at once"
+    );
+    let sq_len = params.sq_off.array as usize + params.sq_entries as usize * 4;
+    let cq_len = params.cq_off.cqes as usize + params.cq_entries as usize * CQE_SIZE;
+    let rings = map(fd, sq_len.max(cq_len), IORING_OFF_SQ_RING);
+    let sqes = map(fd, params.sq_entries as usize * SQE_SIZE, IORING_OFF_SQES);
+    let start = Instant::now();
+    // SAFETY: the kernel mapped the rings and entries at these addresses
+    // with the lengths above; the offsets come from io_uring_setup. The SQ
+    // thread reads the entry only after the tail moves, and writes the
+    // completion before it moves the CQ tail.
+    unsafe {
+        let sqe = std::slice::from_raw_parts_mut(sqes, SQE_SIZE);
+        sqe.fill(0);
+        sqe[0] = IORING_OP_NOP;
+        let tail = rings.add(params.sq_off.tail as usize) as *mut u32;
+        let mask = *(rings.add(params.sq_off.ring_mask as usize) as *const u32);
+        let index = tail.read_volatile() & mask;
+        *(rings.add(params.sq_off.array as usize) as *mut u32).add(index as usize) = 0;
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        tail.write_volatile(tail.read_volatile() + 1);
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        // A thread that looked before the entry was there sleeps already.
+        let sq_flags = rings.add(params.sq_off.flags as usize) as *const u32;
+        if sq_flags.read_volatile() & IORING_SQ_NEED_WAKEUP != 0 {
+            let woken = syscall(
+                nr::io_uring_enter,
+                &[fd, 0, 0, IORING_ENTER_SQ_WAKEUP, 0, 0],
+            );
+            check!(woken == 0, "io_uring_enter to wake the SQ thread: {woken}");
+        }
+        let cq_tail = rings.add(params.cq_off.tail as usize) as *const u32;
+        while cq_tail.read_volatile() == 0 {
+            check!(
+                start.elapsed() < Duration::from_secs(10),
+                "the SQ thread never completed the NOP"
+            );
+            std::thread::yield_now();
+        }
+    }
+    fd
+}
+
+/// The kernel's jiffies, in USER_HZ clock ticks, from times().
+fn clock_ticks() -> i64 {
+    let mut tms = [0 as c_long; 4];
+    let ticks = syscall(nr::times, &[tms.as_mut_ptr() as c_long]);
+    check!(ticks > 0, "times: {ticks}");
+    ticks
+}
+
+/// Milliseconds per USER_HZ tick (USER_HZ is 100 on x86).
+const MS_PER_CLOCK_TICK: i64 = 10;
+
 // ---- scenarios (child side) ----
 
 /// Host threads that end with io_uring work handed to io-wq: the worker
@@ -328,6 +405,257 @@ fn halt_under_load() {
     let calls: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
     check!(calls > 8 * 3, "the threads made only {calls} calls");
     check!(syscall(nr::getpid, &[]) == -ENODEV, "a call after halt");
+}
+
+/// io_uring's SQ polling thread spins in the kernel, never enabling
+/// interrupts nor leaving, until its idle time (in jiffies) passes. Closing
+/// the ring waits for it. Without the timer interrupt reaching the
+/// spinning thread, jiffies stop and this never returns.
+fn sqpoll_close() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    for round in 0..3 {
+        let fd = spinning_sq_ring(300);
+        check!(syscall(nr::close, &[fd]) == 0, "round {round}: close");
+        check!(
+            syscall(nr::getpid, &[]) == 1,
+            "round {round}: getpid after close"
+        );
+    }
+    check!(halt() == 0, "halt");
+}
+
+/// While the SQ thread spins for a second, the other threads wait for the
+/// CPU. When they get it, jiffies must have kept up with the host's clock
+/// to within a few ticks: the tick reached the busy CPU all along.
+fn busy_kernel_sees_ticks() {
+    check!(boot(c"mem=32M") == 0, "boot");
+    const SPIN_MS: u32 = 1000;
+    let kicks_before = lkl_sys::lkl_host::kicks_sent();
+    let ticks_before = clock_ticks();
+    let host_before = Instant::now();
+    let fd = spinning_sq_ring(SPIN_MS);
+    // The SQ thread spins now; this call waits for the CPU until it idles.
+    let ticks = clock_ticks() - ticks_before;
+    let host_ms = host_before.elapsed().as_millis() as i64;
+    let jiffies_ms = ticks * MS_PER_CLOCK_TICK;
+    let lag_ms = host_ms - jiffies_ms;
+    eprintln!(
+        "host {host_ms} ms, jiffies {jiffies_ms} ms, {} kicks",
+        lkl_sys::lkl_host::kicks_sent() - kicks_before
+    );
+    check!(
+        host_ms >= i64::from(SPIN_MS),
+        "the call got the CPU after {host_ms} ms, before the SQ thread's {SPIN_MS} ms of spinning ended"
+    );
+    // A few ticks of the kernel (HZ 100 to 1000), plus the host's
+    // scheduling of two CPUs among more threads.
+    let limit_ms = if under_valgrind() { 500 } else { 100 };
+    check!(
+        lag_ms <= limit_ms,
+        "jiffies fell {lag_ms} ms behind the host's clock while the CPU was busy"
+    );
+    check!(
+        lkl_sys::lkl_host::kicks_sent() > kicks_before,
+        "the busy CPU got no kick"
+    );
+    check!(syscall(nr::close, &[fd]) == 0, "close");
+    check!(halt() == 0, "halt");
+}
+
+static PROGRAM_HANDLER_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn program_handler(_sig: libc::c_int) {
+    PROGRAM_HANDLER_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Kicks fly while threads hammer system calls and the SQ thread spins;
+/// between calls the threads sit in the host's poll() and nanosleep(),
+/// which a stray kick would end with EINTR. One thread has every signal
+/// blocked: its kicks must be taken out of its pending set, never left
+/// there. The program's own handler of the kick signal, installed before
+/// boot, runs for the signals the program sends, and for nothing else.
+fn kicks_stay_in_the_kernel() {
+    let signal = lkl_sys::lkl_host::kick_signal();
+    check!(signal > 0, "kicks are on by default");
+    // Chosen explicitly: the default would give way to another signal,
+    // since the program handles this one.
+    check!(
+        lkl_sys::lkl_host::set_kick_signal(Some(signal)).is_ok(),
+        "choose the kick signal"
+    );
+    // SAFETY: a plain handler for the kick signal, installed before boot,
+    // without SA_RESTART: any stray signal would show as EINTR.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = program_handler as *const () as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        check!(
+            libc::sigaction(signal, &action, std::ptr::null_mut()) == 0,
+            "install the program's handler"
+        );
+    }
+    check!(boot(c"mem=32M") == 0, "boot");
+    let kicks_before = lkl_sys::lkl_host::kicks_sent();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                if i == 0 {
+                    // SAFETY: blocking every signal in this thread only.
+                    unsafe {
+                        let mut all: libc::sigset_t = std::mem::zeroed();
+                        libc::sigfillset(&mut all);
+                        libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+                    }
+                }
+                let mut rounds = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for _ in 0..50 {
+                        check!(syscall(nr::getpid, &[]) == 1, "thread {i}: getpid");
+                    }
+                    // SAFETY: poll with no descriptors is a 1 ms sleep.
+                    let polled = unsafe { libc::poll(std::ptr::null_mut(), 0, 1) };
+                    check!(
+                        polled == 0,
+                        "thread {i}: the host's poll() returned {polled}: {}",
+                        std::io::Error::last_os_error()
+                    );
+                    let pause = libc::timespec {
+                        tv_sec: 0,
+                        tv_nsec: 200_000,
+                    };
+                    // SAFETY: a valid timespec; no remainder wanted.
+                    let slept = unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
+                    check!(
+                        slept == 0,
+                        "thread {i}: the host's nanosleep() returned {slept}: {}",
+                        std::io::Error::last_os_error()
+                    );
+                    if i == 0 {
+                        // SAFETY: reading this thread's pending set.
+                        let pending = unsafe {
+                            let mut set: libc::sigset_t = std::mem::zeroed();
+                            libc::sigpending(&mut set);
+                            libc::sigismember(&set, signal) == 1
+                        };
+                        check!(!pending, "thread {i}: a kick was left pending");
+                    }
+                    rounds += 1;
+                }
+                rounds
+            })
+        })
+        .collect();
+    // Busy CPU phases, so that interrupts find the CPU owned.
+    for _ in 0..4 {
+        let fd = spinning_sq_ring(200);
+        check!(syscall(nr::close, &[fd]) == 0, "close");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let rounds: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let kicks = lkl_sys::lkl_host::kicks_sent() - kicks_before;
+    eprintln!("{rounds} rounds, {kicks} kicks");
+    check!(kicks > 0, "no kick was sent: the test tested nothing");
+    check!(
+        PROGRAM_HANDLER_RUNS.load(std::sync::atomic::Ordering::SeqCst) == 0,
+        "the program's handler ran for a kick"
+    );
+    for n in 1..=3 {
+        // SAFETY: the program sends its own signal to this thread.
+        unsafe { libc::pthread_kill(libc::pthread_self(), signal) };
+        check!(
+            PROGRAM_HANDLER_RUNS.load(std::sync::atomic::Ordering::SeqCst) == n,
+            "the program's own signal {n} did not reach its handler"
+        );
+    }
+    check!(halt() == 0, "halt");
+}
+
+/// The console sink is the program's code, run by the CPU owner with
+/// interrupts off; interrupts raised meanwhile must not kick it. A sink
+/// that sleeps in the host's poll() sees no EINTR through a verbose boot
+/// and a busy CPU.
+fn sink_sees_no_kicks() {
+    static INTERRUPTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static LINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    lkl_sys::lkl_host::set_console_sink(Some(Box::new(|_text: &[u8]| {
+        LINES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: poll with no descriptors is a 2 ms sleep.
+        if unsafe { libc::poll(std::ptr::null_mut(), 0, 2) } != 0 {
+            INTERRUPTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    })));
+    // SAFETY: a NUL-terminated command line without conversions.
+    let booted = unsafe { lkl_start_kernel(c"%s".as_ptr(), c"mem=32M loglevel=8".as_ptr()) };
+    check!(booted == 0, "boot");
+    let fd = spinning_sq_ring(100);
+    check!(syscall(nr::close, &[fd]) == 0, "close");
+    check!(halt() == 0, "halt");
+    let lines = LINES.load(std::sync::atomic::Ordering::SeqCst);
+    let interrupted = INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
+    check!(lines > 50, "only {lines} console writes");
+    check!(
+        interrupted == 0,
+        "{interrupted} of {lines} sink calls saw EINTR"
+    );
+}
+
+/// A program that takes the default kick signal the POSIX way: blocked in
+/// all its threads, sent to the process, waited for with sigtimedwait().
+/// The default gives way to a free signal at boot, so the program gets
+/// every instance, with its value, and kicks still work.
+fn program_sigwaits_for_the_kick_signal() {
+    let signal = lkl_sys::lkl_host::kick_signal();
+    // SAFETY: blocking the signal in the main thread before any other
+    // thread exists, so that every thread of the program inherits it.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid sigset_t.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+    check!(boot(c"mem=32M") == 0, "boot");
+    let kick = lkl_sys::lkl_host::kick_signal();
+    check!(
+        kick > 0 && kick != signal,
+        "the default kick signal did not give way to the program's: {kick}"
+    );
+    // Kicks still work: the SQ thread's spin ends and close returns.
+    let fd = spinning_sq_ring(300);
+    for n in 1..=3usize {
+        let value = libc::sigval {
+            sival_ptr: n as *mut libc::c_void,
+        };
+        // SAFETY: queueing the signal to this process.
+        let queued = unsafe { libc::sigqueue(libc::getpid(), signal, value) };
+        check!(queued == 0, "sigqueue");
+    }
+    let mut values = Vec::new();
+    for n in 1..=3usize {
+        let limit = libc::timespec {
+            tv_sec: 10,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid set, siginfo and timespec.
+        let (got, value) = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let got = libc::sigtimedwait(&set, &mut info, &limit);
+            (got, info.si_value().sival_ptr as usize)
+        };
+        check!(got == signal, "signal {n}: sigtimedwait returned {got}");
+        values.push(value);
+    }
+    // An instance sent back to the process queues behind later ones.
+    values.sort_unstable();
+    check!(
+        values == [1, 2, 3],
+        "the signals came with the values {values:?}"
+    );
+    check!(syscall(nr::close, &[fd]) == 0, "close");
+    check!(halt() == 0, "halt");
 }
 
 /// Halt while threads are blocked in interruptible waits: read on an
@@ -830,6 +1158,14 @@ type Check = fn() -> Result<String, String>;
 
 fn main() {
     if let Ok(name) = std::env::var(SCENARIO_VAR) {
+        // For measurements only (docs/DESIGN.md): what the cooperative
+        // paths alone achieve.
+        if std::env::var_os(NO_KICK_VAR).is_some() {
+            check!(
+                lkl_sys::lkl_host::set_kick_signal(None).is_ok(),
+                "turn kicks off"
+            );
+        }
         match name.as_str() {
             "host_thread_exit_with_async_io_uring" => host_thread_exit_with_async_io_uring(),
             "exit_from_host_thread" => exit_from_host_thread(),
@@ -842,6 +1178,11 @@ fn main() {
             "reentry_from_signal_handler" => reentry_from_signal_handler(),
             "refused_halt_changes_nothing" => refused_halt_changes_nothing(),
             "fork_fails_when_pids_run_out" => fork_fails_when_pids_run_out(),
+            "sqpoll_close" => sqpoll_close(),
+            "busy_kernel_sees_ticks" => busy_kernel_sees_ticks(),
+            "kicks_stay_in_the_kernel" => kicks_stay_in_the_kernel(),
+            "sink_sees_no_kicks" => sink_sees_no_kicks(),
+            "program_sigwaits_for_the_kick_signal" => program_sigwaits_for_the_kick_signal(),
             _ => {
                 eprintln!("unknown scenario {name}");
                 std::process::exit(2);
@@ -850,7 +1191,7 @@ fn main() {
         std::process::exit(0);
     }
 
-    let checks: [(&str, Check); 11] = [
+    let checks: [(&str, Check); 16] = [
         ("host_thread_exit_with_async_io_uring", || {
             expect_success(
                 "host_thread_exit_with_async_io_uring",
@@ -882,6 +1223,24 @@ fn main() {
         }),
         ("fork_fails_when_pids_run_out", || {
             expect_success("fork_fails_when_pids_run_out", Duration::from_secs(60))
+        }),
+        ("sqpoll_close", || {
+            expect_success("sqpoll_close", Duration::from_secs(30))
+        }),
+        ("busy_kernel_sees_ticks", || {
+            expect_success("busy_kernel_sees_ticks", Duration::from_secs(30))
+        }),
+        ("kicks_stay_in_the_kernel", || {
+            expect_success("kicks_stay_in_the_kernel", Duration::from_secs(60))
+        }),
+        ("sink_sees_no_kicks", || {
+            expect_success("sink_sees_no_kicks", Duration::from_secs(60))
+        }),
+        ("program_sigwaits_for_the_kick_signal", || {
+            expect_success(
+                "program_sigwaits_for_the_kick_signal",
+                Duration::from_secs(60),
+            )
         }),
     ];
     let filter: Vec<String> = std::env::args()

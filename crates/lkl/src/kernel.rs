@@ -22,6 +22,8 @@ pub struct KernelBuilder {
     memory_mib: u32,
     args: Vec<String>,
     console_to_stderr: bool,
+    /// `None`: the host library's default; `Some(None)`: kicks off.
+    kick_signal: Option<Option<i32>>,
 }
 
 impl Default for KernelBuilder {
@@ -30,6 +32,7 @@ impl Default for KernelBuilder {
             memory_mib: 64,
             args: Vec::new(),
             console_to_stderr: false,
+            kick_signal: None,
         }
     }
 }
@@ -56,6 +59,20 @@ impl KernelBuilder {
         self
     }
 
+    /// The signal that interrupts a thread running kernel code for long, so
+    /// that the kernel's timer reaches it, as SIGALRM does in standard UML:
+    /// `Some(signal)` to choose it (the program then does not use it
+    /// otherwise), `None` to turn it off. The default is `SIGRTMAX - 2`, or
+    /// the next free real-time signal below it if the program uses that
+    /// one. Its handler is chained: signals the kernel did not
+    /// send go to the handler installed before. Without it, kernel code
+    /// that spins (io_uring's SQ polling thread, say) stops the kernel's
+    /// clock. See [`lkl_sys::lkl_host::set_kick_signal`].
+    pub fn kick_signal(mut self, signal: Option<i32>) -> Self {
+        self.kick_signal = Some(signal);
+        self
+    }
+
     /// The command line this builder boots with.
     pub fn cmdline(&self) -> String {
         let mut line = format!("mem={}M", self.memory_mib);
@@ -74,9 +91,20 @@ impl KernelBuilder {
     /// one that was halted since), [`Errno::INVAL`] for a command line the
     /// kernel refuses (an unclosed quote, less than 16 MiB, a NUL byte),
     /// [`Errno::TOOBIG`] for one too long, [`Errno::NOMEM`] if the host
-    /// lacks memory or threads.
+    /// lacks memory or threads. For a kick signal the kernel cannot use,
+    /// [`Errno::INVAL`]; for one chosen after a boot, [`Errno::BUSY`].
     pub fn boot(self) -> Result<Kernel> {
         let line = CString::new(self.cmdline()).map_err(|_| Errno::INVAL)?;
+        if let Some(signal) = self.kick_signal {
+            // The host's errno values, translated, not passed on.
+            lkl_sys::lkl_host::set_kick_signal(signal).map_err(|host_errno| {
+                if host_errno == libc::EBUSY {
+                    Errno::BUSY
+                } else {
+                    Errno::INVAL
+                }
+            })?;
+        }
         if self.console_to_stderr {
             lkl_sys::lkl_host::console_to_stderr();
         }

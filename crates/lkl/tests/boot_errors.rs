@@ -46,14 +46,36 @@ fn main() {
         "an overlong command line must be refused"
     );
 
+    let fault_signal = Kernel::builder()
+        .kick_signal(Some(libc::SIGSEGV))
+        .boot()
+        .map(drop);
+    assert_eq!(
+        fault_signal,
+        Err(Errno::INVAL),
+        "SIGSEGV cannot be the kick signal"
+    );
+
     assert_eq!(
         process::getpid(),
         Err(Errno::NODEV),
         "refused boots start nothing"
     );
 
-    // A good boot still works after the refusals.
-    let kernel = Kernel::builder().memory_mib(32).boot().expect("boot");
+    // A good boot still works after the refusals, with a kick signal of
+    // the program's choice, which cannot change once booted.
+    let chosen = lkl::lkl_sys::lkl_host::kick_signal() - 1;
+    let kernel = Kernel::builder()
+        .memory_mib(32)
+        .kick_signal(Some(chosen))
+        .boot()
+        .expect("boot");
+    assert_eq!(lkl::lkl_sys::lkl_host::kick_signal(), chosen);
+    assert_eq!(
+        lkl::lkl_sys::lkl_host::set_kick_signal(None),
+        Err(libc::EBUSY),
+        "the kick signal is fixed once booted (host EBUSY)"
+    );
     assert_eq!(process::getpid(), Ok(1));
     assert!(Kernel::is_running());
     let file = fs::creat("/f", 0o600).expect("creat");

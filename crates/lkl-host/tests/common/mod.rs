@@ -3,7 +3,7 @@
 //! `extern "C"` declarations resolved by the linker, not Rust paths.
 #![allow(dead_code)]
 
-use std::ffi::{c_char, c_int, c_ulong, c_ulonglong, c_void};
+use std::ffi::{c_char, c_int, c_ulong, c_void};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -22,7 +22,9 @@ macro_rules! opaque {
         }
     )*};
 }
-opaque!(LklHostSem, LklHostMutex, LklHostTls, LklHostTimer);
+opaque!(LklHostSem, LklHostMutex, LklHostTls);
+
+pub type LklHostTimer = lkl_host::HostTimer;
 
 extern "C" {
     pub fn lkl_host_thread_create(body: Option<Callback>, arg: *mut c_void) -> LklHostThread;
@@ -47,13 +49,6 @@ extern "C" {
 
     pub fn lkl_host_uaccess_init() -> c_int;
     pub fn lkl_host_copy_user(dst: *mut c_void, src: *const c_void, n: c_ulong) -> c_ulong;
-
-    pub fn lkl_host_time_ns() -> c_ulonglong;
-    pub fn lkl_host_wall_time_ns() -> c_ulonglong;
-
-    pub fn lkl_host_timer_alloc(callback: Option<Callback>, arg: *mut c_void) -> *mut LklHostTimer;
-    pub fn lkl_host_timer_set_oneshot(timer: *mut LklHostTimer, delta_ns: c_ulonglong) -> c_int;
-    pub fn lkl_host_timer_free(timer: *mut LklHostTimer);
 
     pub fn lkl_host_mem_alloc(size: c_ulong) -> *mut c_void;
     pub fn lkl_host_mem_free(addr: *mut c_void);
@@ -154,3 +149,19 @@ pub fn in_child_process(test: &str, body: impl FnOnce()) -> Option<std::process:
     );
     Some(output)
 }
+
+/// Monotonic host time in nanoseconds (`os_nsecs`).
+pub fn lkl_host_time_ns() -> u64 {
+    u64::try_from(lkl_host::os_nsecs()).unwrap()
+}
+
+/// Wall-clock host time in nanoseconds (`os_persistent_clock_emulation`).
+pub fn lkl_host_wall_time_ns() -> u64 {
+    u64::try_from(lkl_host::os_persistent_clock_emulation()).unwrap()
+}
+
+#[allow(unused_imports)] // not every test uses the timers
+pub use lkl_host::app_timer::{
+    alloc as lkl_host_timer_alloc, free as lkl_host_timer_free,
+    set_oneshot as lkl_host_timer_set_oneshot,
+};
