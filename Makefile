@@ -75,6 +75,7 @@ test-kunit: kernel-tree
 
 test-rust: rust
 	@tests/liblinux-symbols.sh $(BUILD)/lib/liblinux.a
+	@tests/lkl-core-text.sh $(BUILD)/lib
 	@tests/uml-mode-guard.sh $(BUILD)/lib
 	@cargo fmt --all --check
 	@cargo clippy --workspace --all-targets --quiet -- -D warnings
