@@ -12,18 +12,7 @@ use std::time::Duration;
 /// the value already differs, or on a wake meant for someone else); callers
 /// re-check their condition in a loop.
 pub(crate) fn wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: `word` is a valid, aligned 32-bit word for the duration of the
-    // call, and a NULL timeout means "no timeout". The kernel only reads
-    // the word.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            ptr::null::<libc::timespec>(),
-        );
-    }
+    wait_timeout(word, expected, None);
 }
 
 /// As [`wait`], but for at most `timeout` (`None`: no limit).
@@ -36,8 +25,9 @@ pub(crate) fn wait_timeout(word: &AtomicU32, expected: u32, timeout: Option<Dura
     let limit_ptr = limit
         .as_ref()
         .map_or(ptr::null(), |t| t as *const libc::timespec);
-    // SAFETY: as in `wait`; `limit_ptr` is NULL or points to `limit`, a
-    // relative timeout that lives until the call returns.
+    // SAFETY: `word` is a valid, aligned 32-bit word for the duration of the
+    // call, which only reads it; `limit_ptr` is NULL (no timeout) or points
+    // to `limit`, a relative timeout that lives until the call returns.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
