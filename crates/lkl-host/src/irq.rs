@@ -34,6 +34,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+use crate::sigchain::{self, Forwarded, PreviousAction};
 use crate::thread::HostThread;
 use crate::timer;
 
@@ -131,14 +132,9 @@ pub fn kicks_sent() -> u64 {
     KICKS_SENT.load(Ordering::Relaxed)
 }
 
-/// The handler installed before ours.
-struct Previous(libc::sigaction);
-// SAFETY: plain data, written once before the handler can read it.
-unsafe impl Sync for Previous {}
-// SAFETY: as above.
-unsafe impl Send for Previous {}
-
-static PREVIOUS: OnceLock<Previous> = OnceLock::new();
+/// The action installed before ours; `None` if ours could not be
+/// installed (kicks stay off).
+static PREVIOUS: OnceLock<Option<PreviousAction>> = OnceLock::new();
 
 fn default_signal() -> c_int {
     libc::SIGRTMAX() - 2
@@ -216,38 +212,14 @@ pub extern "C" fn lkl_host_set_kick_signal(signal: c_int) -> c_int {
 ///
 /// Called from the signal handler with its own arguments.
 unsafe fn chain(signal: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
-    let Some(Previous(action)) = PREVIOUS.get() else {
+    let Some(Some(previous)) = PREVIOUS.get() else {
         return;
     };
-    let handler = action.sa_sigaction;
-    if handler == libc::SIG_IGN {
-        return;
-    }
-    if handler == libc::SIG_DFL {
-        if [libc::SIGURG, libc::SIGWINCH].contains(&signal) {
-            return; // ignored by default
-        }
-        // The default action (for most signals, the end of the process),
-        // as without us: it is blocked while we run, so the raised signal
-        // arrives when the handler returns.
-        // SAFETY: restoring the default disposition, then raising the
-        // signal on this thread; both are async-signal-safe.
-        unsafe {
-            libc::signal(signal, libc::SIG_DFL);
-            libc::pthread_kill(libc::pthread_self(), signal);
-        }
-        return;
-    }
-    if action.sa_flags & libc::SA_SIGINFO != 0 {
-        // SAFETY: the previous handler was installed with SA_SIGINFO and
-        // takes exactly these arguments.
-        let f: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
-            unsafe { std::mem::transmute(handler) };
-        f(signal, info, ctx);
-    } else {
-        // SAFETY: a plain handler takes the signal number.
-        let f: extern "C" fn(c_int) = unsafe { std::mem::transmute(handler) };
-        f(signal);
+    // SAFETY: forwarding the handler's own arguments.
+    if unsafe { previous.forward(signal, info, ctx) } == Forwarded::Default {
+        // The default action, as without us: for most signals the end of
+        // the process, once our handler returns and unblocks the signal.
+        sigchain::raise_default(signal);
     }
 }
 
@@ -312,23 +284,11 @@ extern "C" fn on_kick(signal: c_int, info: *mut libc::siginfo_t, ctx: *mut c_voi
     unsafe { *libc::__errno_location() = saved_errno };
 }
 
-fn install(signal: c_int) -> Option<Previous> {
-    // SAFETY: sigaction is plain data; all-zero is a valid value.
-    let mut action: libc::sigaction = unsafe { MaybeUninit::zeroed().assume_init() };
-    // SAFETY: as above.
-    let mut previous: libc::sigaction = unsafe { MaybeUninit::zeroed().assume_init() };
-    action.sa_sigaction = on_kick as *const () as usize;
+fn install(signal: c_int) -> Option<PreviousAction> {
     // SA_RESTART: a kick that lands in a system call of the kernel's own
     // host side restarts it. No SA_ONSTACK: interrupts and softirqs run in
     // the handler and need the thread's stack, not a small alternate one.
-    action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-    // SAFETY: sa_mask is valid memory for sigemptyset.
-    unsafe { libc::sigemptyset(&mut action.sa_mask) };
-    // SAFETY: valid sigaction structures for the new and the old action.
-    if unsafe { libc::sigaction(signal, &action, &mut previous) } != 0 {
-        return None;
-    }
-    Some(Previous(previous))
+    PreviousAction::install(signal, on_kick, libc::SA_RESTART).ok()
 }
 
 /// Whether the program shows that it uses `signal`: it installed a handler
@@ -393,14 +353,10 @@ pub extern "C" fn timer_set_signal_handler() {
         // The previous action is recorded before ours can run: the handler
         // chains only once PREVIOUS is set, inside the initialiser.
         let mut installed = false;
-        PREVIOUS.get_or_init(|| match install(signal) {
-            Some(previous) => {
-                installed = true;
-                previous
-            }
-            // SAFETY: all-zero sigaction is SIG_DFL, never used: kicks
-            // stay off.
-            None => Previous(unsafe { MaybeUninit::zeroed().assume_init() }),
+        PREVIOUS.get_or_init(|| {
+            let previous = install(signal);
+            installed = previous.is_some();
+            previous
         });
         if installed {
             INSTALLED.store(signal, Ordering::SeqCst);

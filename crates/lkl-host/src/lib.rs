@@ -55,6 +55,7 @@ mod mem;
 mod mutex;
 mod panic;
 mod sem;
+mod sigchain;
 mod thread;
 mod time;
 mod timer;

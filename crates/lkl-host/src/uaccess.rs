@@ -11,8 +11,9 @@
 //! program behaves as if we were not there.
 
 use std::ffi::{c_int, c_ulong, c_void};
-use std::mem::MaybeUninit;
 use std::sync::OnceLock;
+
+use crate::sigchain::{self, Forwarded, PreviousAction};
 
 #[cfg(not(target_arch = "x86_64"))]
 compile_error!("lkl_host_copy_user is implemented for x86_64 only");
@@ -46,16 +47,11 @@ extern "C" {
     static lkl_host_copy_user_resume: u8;
 }
 
-/// The handlers that were installed before ours, per signal.
+/// The actions that were installed before ours, per signal.
 struct Previous {
-    segv: libc::sigaction,
-    bus: libc::sigaction,
+    segv: PreviousAction,
+    bus: PreviousAction,
 }
-
-// SAFETY: plain data read by the signal handler after it was written once.
-unsafe impl Sync for Previous {}
-// SAFETY: as above.
-unsafe impl Send for Previous {}
 
 static PREVIOUS: OnceLock<Result<Previous, c_int>> = OnceLock::new();
 
@@ -67,38 +63,41 @@ fn resume_addr() -> usize {
     std::ptr::addr_of!(lkl_host_copy_user_resume) as usize
 }
 
-/// Hands a fault that is not ours to the handler installed before.
+/// Whether the kernel raised `info`'s signal for a fault (si_code > 0),
+/// rather than a process sending it with kill(), tgkill() or sigqueue().
+fn raised_by_fault(info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the siginfo the kernel passed, if any.
+    !info.is_null() && unsafe { (*info).si_code } > 0
+}
+
+/// Hands a signal that is not a fault of ours to the action installed
+/// before.
 ///
 /// # Safety
 /// Called from the signal handler with its arguments.
 unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
-    let previous = match PREVIOUS.get() {
-        Some(Ok(previous)) => previous,
-        _ => return,
+    // Not yet recorded (another thread is installing): a fault happens
+    // again on return, until it is.
+    let Some(Ok(previous)) = PREVIOUS.get() else {
+        return;
     };
     let action = if sig == libc::SIGBUS {
         &previous.bus
     } else {
         &previous.segv
     };
-    let handler = action.sa_sigaction;
-    if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
-        // Let the fault happen again with the default action: a crash, as
-        // without us.
-        // SAFETY: restoring the default disposition of a signal.
-        unsafe { libc::signal(sig, libc::SIG_DFL) };
-        return;
-    }
-    if action.sa_flags & libc::SA_SIGINFO != 0 {
-        // SAFETY: the previous handler was installed with SA_SIGINFO and
-        // takes exactly these arguments.
-        let f: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
-            unsafe { std::mem::transmute(handler) };
-        f(sig, info, ctx);
-    } else {
-        // SAFETY: a plain handler takes the signal number.
-        let f: extern "C" fn(c_int) = unsafe { std::mem::transmute(handler) };
-        f(sig);
+    // SAFETY: forwarding this handler's own arguments.
+    match unsafe { action.forward(sig, info, ctx) } {
+        Forwarded::Handled => {}
+        // A fault happens again when the handler returns. The kernel
+        // neither ignores nor defers a fault signal (it resets it to the
+        // default action), so neither do we: a crash, as without us.
+        Forwarded::Ignored | Forwarded::Default if raised_by_fault(info) => {
+            sigchain::restore_default(sig);
+        }
+        Forwarded::Ignored => {}
+        // Sent by a process: nothing happens again, it must be raised.
+        Forwarded::Default => sigchain::raise_default(sig),
     }
 }
 
@@ -115,30 +114,14 @@ extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void)
 }
 
 fn install() -> Result<Previous, c_int> {
-    let mut previous = Previous {
-        // SAFETY: sigaction is plain data; all-zero is a valid value.
-        segv: unsafe { MaybeUninit::zeroed().assume_init() },
-        // SAFETY: as above.
-        bus: unsafe { MaybeUninit::zeroed().assume_init() },
-    };
-    // SAFETY: as above.
-    let mut action: libc::sigaction = unsafe { MaybeUninit::zeroed().assume_init() };
-    action.sa_sigaction = on_fault as *const () as usize;
-    action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
-    // SAFETY: sa_mask is valid memory for sigemptyset.
-    unsafe { libc::sigemptyset(&mut action.sa_mask) };
-    for (sig, slot) in [
-        (libc::SIGSEGV, &mut previous.segv),
-        (libc::SIGBUS, &mut previous.bus),
-    ] {
-        // SAFETY: valid sigaction structures for the old and new action.
-        if unsafe { libc::sigaction(sig, &action, slot) } != 0 {
-            return Err(-std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EINVAL));
-        }
-    }
-    Ok(previous)
+    // SA_ONSTACK: a stack overflow faults too. Whatever our flags, the
+    // previous handler runs with its own action's mask.
+    let flags = libc::SA_ONSTACK | libc::SA_NODEFER;
+    let install = |sig| PreviousAction::install(sig, on_fault, flags).map_err(|errno| -errno);
+    Ok(Previous {
+        segv: install(libc::SIGSEGV)?,
+        bus: install(libc::SIGBUS)?,
+    })
 }
 
 /// Installs the fault handler once per process.
