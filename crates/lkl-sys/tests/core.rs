@@ -320,6 +320,129 @@ fn exit_from_host_thread() {
     check!(halt() == 0, "halt");
 }
 
+/// Opens `path` in the kernel with `flags`.
+fn open(path: &CStr, flags: u32) -> c_long {
+    syscall(
+        nr::openat,
+        &[
+            uapi::AT_FDCWD as c_long,
+            path.as_ptr() as c_long,
+            flags as c_long,
+            0,
+        ],
+    )
+}
+
+/// The pids of the kernel's tasks whose name is `name`, from /proc.
+fn pids_named(name: &str) -> Vec<c_long> {
+    let dir = open(c"/proc", uapi::O_RDONLY | uapi::O_DIRECTORY);
+    check!(dir >= 0, "open /proc: {dir}");
+    let mut pids = Vec::new();
+    let mut buf = vec![0u8; 16384];
+    loop {
+        let n = syscall(
+            nr::getdents64,
+            &[dir, buf.as_mut_ptr() as c_long, buf.len() as c_long],
+        );
+        check!(n >= 0, "getdents64 /proc: {n}");
+        if n == 0 {
+            break;
+        }
+        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1),
+        // then the NUL-terminated name.
+        let mut at = 0usize;
+        while at < n as usize {
+            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            let raw = &buf[at + 19..at + reclen];
+            let entry = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
+            at += reclen;
+            let Some(pid) = std::str::from_utf8(entry)
+                .ok()
+                .and_then(|e| e.parse::<c_long>().ok())
+            else {
+                continue;
+            };
+            let comm = std::ffi::CString::new(format!("/proc/{pid}/comm")).unwrap();
+            let fd = open(&comm, uapi::O_RDONLY);
+            if fd < 0 {
+                continue; // gone meanwhile
+            }
+            let mut text = [0u8; 32];
+            let len = syscall(
+                nr::read,
+                &[fd, text.as_mut_ptr() as c_long, text.len() as c_long],
+            );
+            syscall(nr::close, &[fd]);
+            if len > 0 && text[..len as usize].trim_ascii_end() == name.as_bytes() {
+                pids.push(pid);
+            }
+        }
+    }
+    syscall(nr::close, &[dir]);
+    pids
+}
+
+/// A kernel thread stopped with kthread_stop(): a pressure-stall trigger
+/// with a window under 2 s starts the "psimon" kernel thread, and closing
+/// the last trigger stops it (psi_trigger_destroy()). The thread sleeps in
+/// its wait, or runs its timer, when it is told to stop; either way its
+/// exit must neither abort the program nor leave the closer waiting, and
+/// the thread must be gone afterwards.
+fn kthread_stopped() {
+    check!(boot(c"mem=32M psi=1") == 0, "boot");
+    let made = syscall(nr::mkdir, &[c"/proc".as_ptr() as c_long, 0o555]);
+    check!(made == 0, "mkdir /proc: {made}");
+    let mounted = syscall(
+        nr::mount,
+        &[
+            c"proc".as_ptr() as c_long,
+            c"/proc".as_ptr() as c_long,
+            c"proc".as_ptr() as c_long,
+            0,
+            0,
+        ],
+    );
+    check!(mounted == 0, "mount /proc: {mounted}");
+    check!(pids_named("psimon").is_empty(), "psimon before any trigger");
+    for round in 0..20 {
+        let fd = open(c"/proc/pressure/cpu", uapi::O_RDWR | uapi::O_NONBLOCK);
+        check!(fd >= 0, "round {round}: open /proc/pressure/cpu: {fd}");
+        // Stall of 150 ms within a window of 500 ms. The kernel replaces
+        // the last byte written with the string's end.
+        let trigger = b"some 150000 500000\n";
+        let written = syscall(
+            nr::write,
+            &[fd, trigger.as_ptr() as c_long, trigger.len() as c_long],
+        );
+        check!(
+            written == trigger.len() as c_long,
+            "round {round}: write the trigger: {written}"
+        );
+        let running = pids_named("psimon");
+        check!(
+            running.len() == 1,
+            "round {round}: one psimon thread after the trigger, found {running:?}"
+        );
+        // Some rounds let the thread run its polling timer first.
+        if round % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        check!(syscall(nr::close, &[fd]) == 0, "round {round}: close");
+        // kthread_stop() returned once the thread had run its exit; the
+        // task itself is released soon after.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !pids_named("psimon").is_empty() {
+            check!(
+                Instant::now() < deadline,
+                "round {round}: psimon {running:?} still there 5 s after close"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    check!(syscall(nr::getpid, &[]) == 1, "getpid after the stops");
+    check!(halt() == 0, "halt");
+}
+
 /// A boot that sleeps before mounting the root: the timer interrupt has to
 /// run while boot waits. The kernel then finds no root device and panics,
 /// which ends this process; the parent checks the timing.
@@ -1055,6 +1178,11 @@ fn run_child(name: &str, limit: Duration) -> Outcome {
             .arg("-q")
             .arg("--fair-sched=yes")
             .arg(format!("--error-exitcode={VALGRIND_ERROR_EXIT}"))
+            .arg(concat!(
+                "--suppressions=",
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/valgrind.supp"
+            ))
             .arg(&exe);
         (command, limit * 10)
     } else {
@@ -1169,6 +1297,7 @@ fn main() {
         match name.as_str() {
             "host_thread_exit_with_async_io_uring" => host_thread_exit_with_async_io_uring(),
             "exit_from_host_thread" => exit_from_host_thread(),
+            "kthread_stopped" => kthread_stopped(),
             "boot_sleeps" => boot_sleeps(),
             "boots_at_once" => boots_at_once(),
             "halt_under_load" => halt_under_load(),
@@ -1191,7 +1320,7 @@ fn main() {
         std::process::exit(0);
     }
 
-    let checks: [(&str, Check); 16] = [
+    let checks: [(&str, Check); 17] = [
         ("host_thread_exit_with_async_io_uring", || {
             expect_success(
                 "host_thread_exit_with_async_io_uring",
@@ -1200,6 +1329,9 @@ fn main() {
         }),
         ("exit_from_host_thread", || {
             expect_success("exit_from_host_thread", Duration::from_secs(30))
+        }),
+        ("kthread_stopped", || {
+            expect_success("kthread_stopped", Duration::from_secs(60))
         }),
         ("boot_sleeps", check_boot_sleeps),
         ("boots_at_once", check_boots),
