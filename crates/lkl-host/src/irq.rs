@@ -407,9 +407,9 @@ fn handler_installed(signal: c_int) -> bool {
     }
 }
 
-/// Lets a kick on its way to the calling thread arrive: yields if the
-/// thread takes the signal (every 100th `attempt` sending it again, in
-/// case it was lost), or takes it out of the pending set (waiting up to a
+/// Lets a kick on its way to the calling thread arrive: yields (after 100
+/// `attempt`s, sleeps 50 us) if the thread takes the signal, which its
+/// sender may not have sent yet, or takes it out of the pending set (waiting up to a
 /// millisecond for it) if the program blocked it here. A signal taken that
 /// way but not a kick goes back to the process. Returns 1 if the kick is
 /// gone without the handler (taken, or kicks turned off because the
@@ -429,12 +429,22 @@ pub extern "C" fn lkl_host_kick_wait(attempt: c_uint) -> c_int {
             && libc::sigismember(&set, signal) == 1
     };
     if !blocked {
-        if attempt > 0 && attempt % 100 == 0 {
-            // SAFETY: this thread lives.
-            unsafe { lkl_host_thread_kick(libc::pthread_self() as HostThread) };
+        // The sender has claimed the kick but may not have sent it yet:
+        // it can be preempted for long. Never send ourselves one instead;
+        // the sender's own would then land in the program's code. Wait,
+        // yielding first, then sleeping briefly so as not to spin.
+        if attempt < 100 {
+            // SAFETY: no preconditions; the signal arrives on the way back.
+            unsafe { libc::sched_yield() };
+        } else {
+            let pause = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 50_000,
+            };
+            // SAFETY: a valid timespec; the kick may end the sleep early,
+            // which is what we wait for.
+            unsafe { libc::nanosleep(&pause, ptr::null_mut()) };
         }
-        // SAFETY: no preconditions; the signal arrives on the way back.
-        unsafe { libc::sched_yield() };
         return 0;
     }
     // SAFETY: valid sigset_t, siginfo and timespec. The raw system call,
