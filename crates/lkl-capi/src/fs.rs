@@ -4,7 +4,7 @@
 use core::ffi::{c_char, c_int, c_long, CStr};
 use std::time::Duration;
 
-use lkl::fs::{self, MountFlags};
+use lkl::fs::{raw, Mode, MountFlags};
 use lkl::{Errno, PathArg};
 use lkl_sys::nr;
 
@@ -34,7 +34,7 @@ pub unsafe extern "C" fn lkl_mount_fs(fstype: *const c_char) -> c_int {
     let mut path = b"/".to_vec();
     path.extend_from_slice(name);
     let path = path.as_slice();
-    match fs::mkdir(path, 0xff) {
+    match raw::mkdir(path, Mode::from_bits_truncate(0xff)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return neg(e),
     }
@@ -46,13 +46,13 @@ pub unsafe extern "C" fn lkl_mount_fs(fstype: *const c_char) -> c_int {
         (Err(e), _) | (_, Err(e)) => return neg(e),
         _ => {}
     }
-    match fs::mount("none", path, fstype, MountFlags::default(), None) {
+    match raw::mount("none", path, fstype, MountFlags::empty(), None) {
         Ok(()) => 0,
         Err(Errno::BUSY) => 1,
         Err(e) => {
             // Leave no directory behind that this call made; the mount's
             // error is the one to report.
-            let _ = fs::rmdir(path);
+            let _ = raw::rmdir(path);
             neg(e)
         }
     }
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn lkl_mount_fs(fstype: *const c_char) -> c_int {
 
 /// st_dev of `path` (following symlinks).
 fn device_of(path: impl PathArg) -> lkl::Result<u64> {
-    fs::stat(path).map(|st| st.st_dev)
+    raw::stat(path).map(|st| st.st_dev)
 }
 
 /// Unmounts `path` (umount2 with `flags`), retrying every 10 ms while the

@@ -13,6 +13,9 @@
 #include <linux/eventpoll.h>
 #include <linux/mount.h>
 #include <linux/fs.h>
+#include <linux/falloc.h>
+#include <linux/xattr.h>
+#include <asm/statfs.h>
 #include <linux/if.h>
 #include <linux/sockios.h>
 #include <linux/in.h>
@@ -45,7 +48,7 @@ enum lkl_sys_epoll_bits {
 /*
  * Kernel ABI that the uapi headers do not export: the address families
  * and socket types (include/linux/socket.h, include/linux/net.h).
- * getdents64's records are parsed by the lkl crate (lkl::fs::getdents64).
+ * getdents64's records are parsed by the lkl crate (lkl::fs::raw::Dirents).
  */
 enum lkl_sys_socket_abi {
 	AF_UNSPEC = 0,
@@ -60,4 +63,30 @@ enum lkl_sys_socket_abi {
 	SOCK_SEQPACKET = 5,
 	SOCK_NONBLOCK = O_NONBLOCK,
 	SOCK_CLOEXEC = O_CLOEXEC,
+};
+
+/*
+ * File system ABI that the uapi headers do not export: the special
+ * timestamps of utimensat (include/linux/stat.h), the flags of umount2
+ * (include/linux/fs.h) and the mount flags statfs reports in f_flags
+ * (include/linux/statfs.h).
+ */
+enum lkl_sys_fs_abi {
+	UTIME_NOW = (1 << 30) - 1,
+	UTIME_OMIT = (1 << 30) - 2,
+	MNT_FORCE = 0x1,
+	MNT_DETACH = 0x2,
+	MNT_EXPIRE = 0x4,
+	UMOUNT_NOFOLLOW = 0x8,
+	ST_RDONLY = 0x0001,
+	ST_NOSUID = 0x0002,
+	ST_NODEV = 0x0004,
+	ST_NOEXEC = 0x0008,
+	ST_SYNCHRONOUS = 0x0010,
+	ST_VALID = 0x0020,
+	ST_MANDLOCK = 0x0040,
+	ST_NOATIME = 0x0400,
+	ST_NODIRATIME = 0x0800,
+	ST_RELATIME = 0x1000,
+	ST_NOSYMFOLLOW = 0x2000,
 };

@@ -4,10 +4,12 @@
 //! halt. Prints one `key: value` line per result on stdout; the kernel log
 //! goes to stderr because this example asks for it.
 
-use lkl::fs::{self, MountFlags, OFlags, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use lkl::fs::{self, raw, File, Mode, MountFlags, OFlags};
 use lkl::{net, process, Errno, Kernel};
 
-fn main() -> Result<(), Errno> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kernel = Kernel::builder()
         .memory_mib(32)
         .console_to_stderr()
@@ -15,29 +17,31 @@ fn main() -> Result<(), Errno> {
     println!("release: {}", process::kernel_release()?);
     println!("getpid: {}", process::getpid()?);
 
-    fs::mkdir("/data", 0o755)?;
-    let file = fs::open("/data/note", OFlags::CREAT | OFlags::RDWR, 0o644)?;
+    fs::create_dir("/data")?;
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .open("/data/note")?;
     let text = b"written and read back inside the kernel";
-    fs::write(&file, text)?;
-    fs::lseek(&file, SeekFrom::Start(0))?;
+    file.write_all(text)?;
+    file.seek(SeekFrom::Start(0))?;
     let mut buf = vec![0u8; text.len()];
-    fs::read(&file, &mut buf)?;
+    file.read_exact(&mut buf)?;
     println!("read back: {}", String::from_utf8_lossy(&buf));
-    println!("size: {}", fs::fstat(&file)?.st_size);
+    println!("size: {}", file.metadata()?.len());
     drop(file);
 
     let names: Vec<String> = fs::read_dir("/")?
-        .into_iter()
-        .map(|e| String::from_utf8_lossy(&e.name).into_owned())
-        .filter(|n| n != "." && n != "..")
-        .collect();
+        .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()?;
     println!("root holds: {}", names.join(" "));
 
-    fs::mkdir("/proc", 0o555)?;
-    fs::mount("proc", "/proc", "proc", MountFlags::default(), None)?;
-    let version = fs::open("/proc/version", OFlags::RDONLY, 0)?;
+    raw::mkdir("/proc", Mode::from_bits_truncate(0o555))?;
+    raw::mount("proc", "/proc", "proc", MountFlags::empty(), None)?;
+    let version = raw::open("/proc/version", OFlags::RDONLY, Mode::empty())?;
     let mut line = vec![0u8; 256];
-    let n = fs::read(&version, &mut line)?;
+    let n = raw::read(&version, &mut line)?;
     let line = String::from_utf8_lossy(&line[..n]);
     println!("proc version: {}", line.lines().next().unwrap_or(""));
     drop(version);
@@ -50,10 +54,11 @@ fn main() -> Result<(), Errno> {
         .collect::<Vec<_>>()
         .into_iter()
         .map(|t| t.join().expect("thread"))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, Errno>>()?;
     println!("thread tids: {tids:?}");
 
-    let missing = fs::open("/no/such/file", OFlags::RDONLY, 0).unwrap_err();
+    // The raw calls give the kernel's own error; lkl::fs gives io::Error.
+    let missing: Errno = raw::open("/no/such/file", OFlags::RDONLY, Mode::empty()).unwrap_err();
     println!("error: {missing}");
 
     kernel.halt()?;

@@ -167,6 +167,29 @@ impl fmt::Display for Errno {
 
 impl std::error::Error for Errno {}
 
+/// A kernel error as a [`std::io::Error`] with the same number, as the
+/// [`std::fs`]-like functions of [`lkl::fs`](crate::fs) return it: its
+/// [`raw_os_error`](std::io::Error::raw_os_error) is the kernel's errno and
+/// its [`kind`](std::io::Error::kind) follows from it (`ENOENT` is
+/// `NotFound`). Made without allocating.
+///
+/// ```
+/// use std::io;
+///
+/// let err = io::Error::from(lkl::Errno::NOENT);
+/// assert_eq!(err.kind(), io::ErrorKind::NotFound);
+/// assert_eq!(err.raw_os_error(), Some(2));
+///
+/// fn kernel_call() -> lkl::Result<()> { Err(lkl::Errno::ACCES) }
+/// fn std_like() -> io::Result<()> { Ok(kernel_call()?) }
+/// assert_eq!(std_like().unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+/// ```
+impl From<Errno> for std::io::Error {
+    fn from(errno: Errno) -> std::io::Error {
+        std::io::Error::from_raw_os_error(errno.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

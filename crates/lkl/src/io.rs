@@ -8,7 +8,6 @@ use lkl_sys::{nr, uapi};
 
 use crate::errno::Result;
 use crate::fd::{AsFd, Fd};
-use crate::flags::kernel_flags;
 use crate::fs::OFlags;
 use crate::syscall::call;
 
@@ -27,22 +26,34 @@ pub fn dup(fd: impl AsFd) -> Result<Fd> {
     call(nr::dup, &[fd.as_fd().as_raw().into()]).map(Fd::from_ret)
 }
 
-kernel_flags! {
+bitflags::bitflags! {
     /// Event bits of epoll (`EPOLL*`).
-    EpollFlags: u32
-}
-
-impl EpollFlags {
-    /// `EPOLLIN`: readable.
-    pub const IN: EpollFlags = EpollFlags(uapi::LKL_EPOLLIN);
-    /// `EPOLLOUT`: writable.
-    pub const OUT: EpollFlags = EpollFlags(uapi::LKL_EPOLLOUT);
-    /// `EPOLLERR`: an error condition.
-    pub const ERR: EpollFlags = EpollFlags(uapi::LKL_EPOLLERR);
-    /// `EPOLLHUP`: hang-up.
-    pub const HUP: EpollFlags = EpollFlags(uapi::LKL_EPOLLHUP);
-    /// `EPOLLET`: edge-triggered.
-    pub const ET: EpollFlags = EpollFlags(uapi::LKL_EPOLLET);
+    ///
+    /// ```
+    /// use lkl::io::EpollFlags;
+    ///
+    /// assert!((EpollFlags::IN | EpollFlags::ET).contains(EpollFlags::IN));
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct EpollFlags: u32 {
+        /// `EPOLLIN`: readable.
+        const IN = uapi::LKL_EPOLLIN;
+        /// `EPOLLPRI`: urgent data.
+        const PRI = uapi::LKL_EPOLLPRI;
+        /// `EPOLLOUT`: writable.
+        const OUT = uapi::LKL_EPOLLOUT;
+        /// `EPOLLERR`: an error condition.
+        const ERR = uapi::LKL_EPOLLERR;
+        /// `EPOLLHUP`: hang-up.
+        const HUP = uapi::LKL_EPOLLHUP;
+        /// `EPOLLRDHUP`: the peer closed its writing end.
+        const RDHUP = uapi::LKL_EPOLLRDHUP;
+        /// `EPOLLET`: edge-triggered.
+        const ET = uapi::LKL_EPOLLET;
+        /// `EPOLLONESHOT`: report once, then disarm.
+        const ONESHOT = uapi::LKL_EPOLLONESHOT;
+        const _ = !0;
+    }
 }
 
 /// One ready descriptor reported by [`Epoll::wait`].
@@ -71,7 +82,7 @@ impl Epoll {
 
     fn ctl(&self, op: u32, fd: impl AsFd, events: EpollFlags, data: u64) -> Result<()> {
         let mut event = uapi::epoll_event {
-            events: events.0,
+            events: events.bits(),
             data,
         };
         call(
@@ -113,7 +124,7 @@ impl Epoll {
         Ok(events[..n as usize]
             .iter()
             .map(|e| EpollEvent {
-                events: EpollFlags(e.events),
+                events: EpollFlags::from_bits_retain(e.events),
                 data: e.data,
             })
             .collect())

@@ -6,25 +6,29 @@
 //! every thread of the program can make system calls into it with the
 //! functions of this crate, which run on the calling thread. Results are
 //! [`Result<T, Errno>`](Result): [`Errno`] is the kernel's error number and
-//! a type of its own, never the host's `std::io::Error`. Kernel file
-//! descriptors are [`Fd`], closed through the kernel when dropped, and
-//! never confused with host descriptors.
+//! a type of its own, never the host's `std::io::Error`, except in the
+//! [`std::fs`]-like [`fs`] module, whose functions return
+//! [`std::io::Result`] as std's do (an explicit `From<Errno>` keeps the
+//! number). Kernel file descriptors are [`Fd`], closed through the kernel
+//! when dropped, and never confused with host descriptors.
 //!
 //! ```
-//! use lkl::fs::{self, OFlags, SeekFrom};
+//! use std::io::{Read, Seek, SeekFrom, Write};
+//! use lkl::fs::{self, File};
 //!
 //! let kernel = lkl::Kernel::builder().memory_mib(32).boot()?;
-//! let file = fs::open("/hello", OFlags::CREAT | OFlags::RDWR, 0o644)?;
-//! fs::write(&file, b"hello from the kernel")?;
-//! fs::lseek(&file, SeekFrom::Start(0))?;
+//! let mut file = File::options().read(true).write(true).create(true).open("/hello")?;
+//! file.write_all(b"hello from the kernel")?;
+//! file.seek(SeekFrom::Start(0))?;
 //! let mut buf = [0u8; 5];
-//! fs::read(&file, &mut buf)?;
+//! file.read_exact(&mut buf)?;
 //! assert_eq!(&buf, b"hello");
-//! assert_eq!(fs::stat("/hello")?.st_size, 21);
-//! assert_eq!(fs::open("/missing", OFlags::RDONLY, 0).unwrap_err(), lkl::Errno::NOENT);
+//! assert_eq!(fs::metadata("/hello")?.len(), 21);
+//! // The raw calls give the kernel's errno as it is.
+//! assert_eq!(fs::raw::stat("/missing").unwrap_err(), lkl::Errno::NOENT);
 //! drop(file);
 //! kernel.halt()?;
-//! # Ok::<(), lkl::Errno>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! One kernel per process: Linux keeps global state that a halt does not
@@ -34,7 +38,6 @@
 
 mod errno;
 mod fd;
-mod flags;
 pub mod fs;
 pub mod io;
 mod kernel;

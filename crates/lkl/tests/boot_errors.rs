@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use lkl::fs::{self, OFlags};
+use lkl::fs::{raw, Mode, OFlags};
 use lkl::lkl_sys::nr;
 use lkl::{process, Errno, Kernel};
 
@@ -78,7 +78,7 @@ fn main() {
     );
     assert_eq!(process::getpid(), Ok(1));
     assert!(Kernel::is_running());
-    let file = fs::creat("/f", 0o600).expect("creat");
+    let file = raw::creat("/f", Mode::from_bits_truncate(0o600)).expect("creat");
 
     // A thread whose kernel task gave up root's credentials lacks
     // CAP_SYS_BOOT: the kernel refuses its halt and keeps running, and the
@@ -102,7 +102,7 @@ fn main() {
         "a refused halt leaves the kernel running"
     );
     assert_eq!(process::getpid(), Ok(1), "calls still work");
-    fs::write(&file, b"still here").expect("write after a refused halt");
+    raw::write(&file, b"still here").expect("write after a refused halt");
 
     // Dropping the handle halts the kernel; the open Fd closes harmlessly
     // afterwards.
@@ -111,7 +111,7 @@ fn main() {
     assert!(!Kernel::is_running());
     assert_eq!(file.close(), Err(Errno::NODEV));
     assert_eq!(
-        fs::open("/f", OFlags::RDONLY, 0).map(drop),
+        raw::open("/f", OFlags::RDONLY, Mode::empty()).map(drop),
         Err(Errno::NODEV)
     );
     assert_eq!(

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use lkl::fs;
+use lkl::fs::{raw, Mode, UnmountFlags};
 use lkl::{Errno, Kernel};
 
 use crate::probe::{Tasks, TimeBase, TimeCheck};
@@ -415,16 +415,10 @@ impl Run {
         }
         let left = must(
             format_args!("read_dir {}", mixed::WORK_DIR),
-            report::counted(Sys::Getdents64, fs::read_dir(mixed::WORK_DIR)),
+            probe::dir_names(mixed::WORK_DIR),
         );
         check(left.len() == 2, || {
-            format!(
-                "files left in {}: {:?}",
-                mixed::WORK_DIR,
-                left.iter()
-                    .map(|e| String::from_utf8_lossy(&e.name).into_owned())
-                    .collect::<Vec<_>>()
-            )
+            format!("files left in {}: {:?}", mixed::WORK_DIR, left)
         });
         tasks
     }
@@ -488,7 +482,7 @@ fn main() {
     ok(
         Sys::Mkdir,
         format_args!("mkdir {}", mixed::WORK_DIR),
-        fs::mkdir(mixed::WORK_DIR, 0o755),
+        raw::mkdir(mixed::WORK_DIR, Mode::from_bits_truncate(0o755)),
     );
     let with_proc = probe::mount_proc();
     let baseline = if with_proc {
@@ -533,7 +527,11 @@ fn main() {
     let mem_free_end = with_proc.then(probe::mem_free_kib);
     let host_since_boot = run.booted_at.elapsed();
     if with_proc {
-        ok(Sys::Umount2, "umount /proc", fs::umount(probe::PROC, 0));
+        ok(
+            Sys::Umount2,
+            "umount /proc",
+            raw::umount(probe::PROC, UnmountFlags::empty()),
+        );
     }
 
     set_phase("halt");

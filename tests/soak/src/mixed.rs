@@ -6,7 +6,8 @@ use std::ffi::c_long;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use lkl::fs::{self, OFlags, SeekFrom};
+use lkl::fs::raw::{self, SeekFrom};
+use lkl::fs::{Mode, OFlags};
 use lkl::io::{Epoll, EpollFlags};
 use lkl::lkl_sys::{nr, uapi};
 use lkl::{Errno, Fd};
@@ -153,7 +154,11 @@ pub fn run_worker(id: u64, ops: u32, with_proc: bool) {
         ok(
             Sys::Openat,
             "open /proc",
-            fs::open(probe::PROC, OFlags::RDONLY | OFlags::DIRECTORY, 0),
+            raw::open(
+                probe::PROC,
+                OFlags::RDONLY | OFlags::DIRECTORY,
+                Mode::empty(),
+            ),
         )
     });
     let mut worker = Worker {
@@ -224,7 +229,7 @@ impl Worker {
         let wrote = ok(
             Sys::Write,
             "pipe write",
-            fs::write(write_end, &self.buf[..len]),
+            raw::write(write_end, &self.buf[..len]),
         );
         check(wrote == len, || {
             format!("pipe write took {wrote} of {len} bytes")
@@ -249,7 +254,7 @@ impl Worker {
             let n = ok(
                 Sys::Read,
                 "pipe read",
-                fs::read(read_end, &mut self.back[got..len]),
+                raw::read(read_end, &mut self.back[got..len]),
             );
             check(n > 0, || {
                 format!("pipe read hit the end after {got} of {len}")
@@ -270,21 +275,29 @@ impl Worker {
         let file = ok(
             Sys::Openat,
             format_args!("create {path}"),
-            fs::open(&path, OFlags::CREAT | OFlags::EXCL | OFlags::RDWR, 0o600),
+            raw::open(
+                &path,
+                OFlags::CREAT | OFlags::EXCL | OFlags::RDWR,
+                Mode::from_bits_truncate(0o600),
+            ),
         );
-        let wrote = ok(Sys::Write, "file write", fs::write(&file, &self.buf[..len]));
+        let wrote = ok(
+            Sys::Write,
+            "file write",
+            raw::write(&file, &self.buf[..len]),
+        );
         check(wrote == len, || {
             format!("{path}: write took {wrote} of {len}")
         });
-        ok(Sys::Fsync, format_args!("fsync {path}"), fs::fsync(&file));
-        let pos = ok(Sys::Lseek, "lseek", fs::lseek(&file, SeekFrom::Start(0)));
+        ok(Sys::Fsync, format_args!("fsync {path}"), raw::fsync(&file));
+        let pos = ok(Sys::Lseek, "lseek", raw::lseek(&file, SeekFrom::Start(0)));
         check(pos == 0, || format!("lseek to 0 gave {pos}"));
         let mut got = 0;
         while got < len {
             let n = ok(
                 Sys::Read,
                 "file read",
-                fs::read(&file, &mut self.back[got..len]),
+                raw::read(&file, &mut self.back[got..len]),
             );
             check(n > 0, || {
                 format!("{path}: end of file after {got} of {len}")
@@ -294,31 +307,31 @@ impl Worker {
         check(self.back[..len] == self.buf[..len], || {
             format!("{path}: {len} bytes read back changed")
         });
-        let size = ok(Sys::Fstat, "fstat", fs::fstat(&file)).st_size;
+        let size = ok(Sys::Fstat, "fstat", raw::fstat(&file)).st_size;
         check(size == len as i64, || {
             format!("{path}: fstat size {size}, not {len}")
         });
         ok(Sys::Close, format_args!("close {path}"), file.close());
-        let size = ok(Sys::Stat, format_args!("stat {path}"), fs::stat(&path)).st_size;
+        let size = ok(Sys::Stat, format_args!("stat {path}"), raw::stat(&path)).st_size;
         check(size == len as i64, || {
             format!("{path}: stat size {size}, not {len}")
         });
         ok(
             Sys::Unlink,
             format_args!("unlink {path}"),
-            fs::unlink(&path),
+            raw::unlink(&path),
         );
         expect_errno(
             Sys::Stat,
             format_args!("stat {path} after unlink"),
-            fs::stat(&path),
+            raw::stat(&path),
             Errno::NOENT,
         );
     }
 
     fn stat(&mut self) {
         for dir in ["/", WORK_DIR] {
-            let mode = ok(Sys::Stat, format_args!("stat {dir}"), fs::stat(dir)).st_mode;
+            let mode = ok(Sys::Stat, format_args!("stat {dir}"), raw::stat(dir)).st_mode;
             check(mode & uapi::S_IFMT == uapi::S_IFDIR, || {
                 format!("stat {dir}: mode {mode:o} is not a directory")
             });
@@ -385,7 +398,7 @@ impl Worker {
         let wrote = ok(
             Sys::Write,
             "eventfd write",
-            fs::write(eventfd, &value.to_ne_bytes()),
+            raw::write(eventfd, &value.to_ne_bytes()),
         );
         check(wrote == 8, || format!("eventfd write took {wrote} bytes"));
         let ready = ok(
@@ -400,7 +413,7 @@ impl Worker {
             format!("epoll_wait after an eventfd write: {ready:?}")
         });
         let mut counter = [0u8; 8];
-        let n = ok(Sys::Read, "eventfd read", fs::read(eventfd, &mut counter));
+        let n = ok(Sys::Read, "eventfd read", raw::read(eventfd, &mut counter));
         let got = u64::from_ne_bytes(counter);
         check(n == 8 && got == value, || {
             format!("eventfd read gave {got} ({n} bytes), not {value}")
@@ -408,7 +421,7 @@ impl Worker {
         expect_errno(
             Sys::Read,
             "eventfd read when empty",
-            fs::read(eventfd, &mut counter),
+            raw::read(eventfd, &mut counter),
             Errno::AGAIN,
         );
     }

@@ -5,7 +5,7 @@
 use std::ffi::c_long;
 use std::time::{Duration, Instant};
 
-use lkl::fs::{self, OFlags};
+use lkl::fs::{raw, Mode, MountFlags, OFlags};
 use lkl::lkl_sys::{nr, uapi};
 use lkl::Errno;
 
@@ -159,13 +159,16 @@ pub const PROC: &str = "/proc";
 
 /// Mounts proc at /proc; false if this kernel cannot.
 pub fn mount_proc() -> bool {
-    match counted(Sys::Mkdir, fs::mkdir(PROC, 0o555)) {
+    match counted(
+        Sys::Mkdir,
+        raw::mkdir(PROC, Mode::from_bits_truncate(0o555)),
+    ) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(errno) => report::fail(format!("mkdir /proc: {errno:?}")),
     }
     let mounted = counted(
         Sys::Mount,
-        fs::mount("proc", PROC, "proc", fs::MountFlags::default(), None),
+        raw::mount("proc", PROC, "proc", MountFlags::empty(), None),
     );
     match mounted {
         Ok(()) => true,
@@ -179,13 +182,16 @@ pub fn mount_proc() -> bool {
 /// The whole content of a small file, or the error of open or read.
 pub fn read_text(dir: Option<&lkl::Fd>, path: &str) -> lkl::Result<String> {
     let file = match dir {
-        Some(dir) => counted(Sys::Openat, fs::openat(dir, path, OFlags::RDONLY, 0))?,
-        None => counted(Sys::Openat, fs::open(path, OFlags::RDONLY, 0))?,
+        Some(dir) => counted(
+            Sys::Openat,
+            raw::openat(dir, path, OFlags::RDONLY, Mode::empty()),
+        )?,
+        None => counted(Sys::Openat, raw::open(path, OFlags::RDONLY, Mode::empty()))?,
     };
     let mut text = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let n = counted(Sys::Read, fs::read(&file, &mut buf))?;
+        let n = counted(Sys::Read, raw::read(&file, &mut buf))?;
         if n == 0 {
             break;
         }
@@ -195,30 +201,48 @@ pub fn read_text(dir: Option<&lkl::Fd>, path: &str) -> lkl::Result<String> {
     Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
+/// Every name of an open directory, `.` and `..` included, read with
+/// getdents64.
+fn names_of(dir: &lkl::Fd) -> lkl::Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = counted(Sys::Getdents64, raw::getdents64(dir, &mut buf))?;
+        if n == 0 {
+            return Ok(names);
+        }
+        for entry in raw::Dirents::new(&buf[..n]) {
+            names.push(String::from_utf8_lossy(entry?.name().to_bytes()).into_owned());
+        }
+    }
+}
+
+/// Every name of directory `path`, `.` and `..` included.
+pub fn dir_names(path: &str) -> lkl::Result<Vec<String>> {
+    let dir = counted(
+        Sys::Openat,
+        raw::open(path, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()),
+    )?;
+    let names = names_of(&dir)?;
+    counted(Sys::Close, dir.close())?;
+    Ok(names)
+}
+
 /// Names of a directory, `.` and `..` left out.
 fn list_dir(path: &str) -> Vec<String> {
     let dir = ok(
         Sys::Openat,
         format_args!("open {path}"),
-        fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY, 0),
+        raw::open(path, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()),
     );
-    let mut names = Vec::new();
-    loop {
-        let batch = ok(
-            Sys::Getdents64,
-            format_args!("getdents64 {path}"),
-            fs::getdents64(&dir),
-        );
-        if batch.is_empty() {
-            break;
-        }
-        names.extend(
-            batch
-                .into_iter()
-                .map(|e| String::from_utf8_lossy(&e.name).into_owned())
-                .filter(|n| n != "." && n != ".."),
-        );
-    }
+    let names = ok(
+        Sys::Getdents64,
+        format_args!("getdents64 {path}"),
+        names_of(&dir),
+    )
+    .into_iter()
+    .filter(|n| n != "." && n != "..")
+    .collect();
     ok(Sys::Close, format_args!("close {path}"), dir.close());
     names
 }

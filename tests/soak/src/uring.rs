@@ -12,7 +12,7 @@ use std::ffi::c_long;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::time::Duration;
 
-use lkl::fs::{self, OFlags};
+use lkl::fs::{raw, Mode, OFlags};
 use lkl::lkl_sys::{nr, uapi};
 use lkl::Fd;
 
@@ -422,7 +422,11 @@ pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
     let file = ok(
         Sys::Openat,
         format_args!("create {path}"),
-        fs::open(&path, OFlags::CREAT | OFlags::EXCL | OFlags::RDWR, 0o600),
+        raw::open(
+            &path,
+            OFlags::CREAT | OFlags::EXCL | OFlags::RDWR,
+            Mode::from_bits_truncate(0o600),
+        ),
     );
     let mut written = [[0u8; BLOCK]; 2];
     for cycle in 0..u64::from(cycles) {
@@ -529,12 +533,12 @@ pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
     ok(
         Sys::Unlink,
         format_args!("unlink {path}"),
-        fs::unlink(&path),
+        raw::unlink(&path),
     );
     expect_errno(
         Sys::Stat,
         format_args!("stat {path} after unlink"),
-        fs::stat(&path),
+        raw::stat(&path),
         lkl::Errno::NOENT,
     );
 }
