@@ -22,6 +22,10 @@ PACKAGES=(
 	pkg-config           # tests the installed C library's lkl.pc
 	valgrind             # make test-valgrind: the core scenarios under memcheck
 	ccache               # optional speed-up, used when present
+	# Disk images for the disk tests, made by each file system's own tools
+	e2fsprogs btrfs-progs xfsprogs dosfstools mtools exfatprogs f2fs-tools
+	squashfs-tools erofs-utils xorriso ntfs-3g
+	fdisk                # sfdisk: MBR and GPT partition tables
 )
 
 missing=()

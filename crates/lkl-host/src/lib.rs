@@ -36,6 +36,10 @@
 //! * **Console** (`lkl_host_print`): silent unless the application installs
 //!   a sink with [`set_console_sink`] or [`console_to_stderr`].
 //! * **Panic** (`lkl_host_panic`): prints to stderr and aborts.
+//! * **virtio-mmio devices** (`lkl_host_virtio_*`): register accesses,
+//!   the kernel's memory and the boot list of the devices in [`virtio`],
+//!   whose worker threads (named after the device, `lkl-blk` say) do the
+//!   I/O off the kernel's CPU.
 //!
 //! Apart from the kick signal's handler, nothing here installs signal
 //! handlers, changes process-wide settings or prints on its own. A Rust panic never unwinds into C: each function
@@ -61,6 +65,7 @@ mod time;
 mod timer;
 mod tls;
 mod uaccess;
+pub mod virtio;
 
 use core::ffi::c_void;
 
@@ -92,3 +97,7 @@ pub use timer::{
 };
 pub use tls::{lkl_host_tls_alloc, lkl_host_tls_free, lkl_host_tls_get, lkl_host_tls_set, HostTls};
 pub use uaccess::{lkl_host_copy_user, lkl_host_uaccess_init};
+pub use virtio::{
+    lkl_host_virtio_boot_device, lkl_host_virtio_memory, lkl_host_virtio_read,
+    lkl_host_virtio_stop, lkl_host_virtio_write,
+};

@@ -4,7 +4,7 @@
 //! The host side the kernel calls back into comes from `lkl-host`, linked
 //! in by this crate.
 
-use std::ffi::{c_char, c_int, c_long};
+use std::ffi::{c_char, c_int, c_long, c_uint};
 
 // The kernel's calls into the host resolve against this crate.
 pub use lkl_host;
@@ -45,4 +45,8 @@ extern "C" {
     pub fn lkl_halt(params: *mut c_long) -> c_long;
     /// Raises interrupt `irq` from any host thread.
     pub fn lkl_trigger_irq(irq: c_int) -> c_int;
+    /// Adds the virtio-mmio device in `slot`, raising `irq`, after boot.
+    pub fn lkl_virtio_mmio_add(slot: c_uint, irq: c_int) -> c_int;
+    /// Removes the virtio-mmio device in `slot`; `-EBUSY` while in use.
+    pub fn lkl_virtio_mmio_remove(slot: c_uint) -> c_int;
 }

@@ -36,6 +36,7 @@
 //! [`Errno::BUSY`]. Calls before boot or after halt fail with
 //! [`Errno::NODEV`].
 
+pub mod disk;
 mod errno;
 mod fd;
 pub mod fs;

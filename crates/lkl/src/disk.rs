@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Disks: host image files, or block backends of the program's own, as
+//! block devices of the kernel, and their file systems mounted in it.
+//!
+//! A [`Disk`] is a virtio-blk device whose host side lives in
+//! [`lkl_host::virtio`](lkl_sys::lkl_host::virtio): the kernel's own
+//! `virtio_blk` driver reads and writes it, and host threads do the I/O
+//! off the kernel's CPU. A disk may be added before the kernel boots (it is
+//! there from boot on) or after (the kernel probes it at once).
+//!
+//! ```
+//! use lkl::disk::Disk;
+//! use lkl::fs::MountFlags;
+//!
+//! # let dir = std::env::temp_dir().join(format!("lkl-disk-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let image = dir.join("blank.img");
+//! # std::fs::File::create(&image)?.set_len(8 << 20)?;
+//! let disk = Disk::open(&image)?;
+//! let kernel = lkl::Kernel::builder().memory_mib(32).boot()?;
+//! assert_eq!(disk.capacity()?, 8 << 20);
+//! // A blank image holds no file system.
+//! assert!(disk.mount(None, None, MountFlags::empty(), None).is_err());
+//! drop(disk);
+//! kernel.halt()?;
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::ffi::{c_int, CString};
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Once};
+
+use lkl_sys::lkl_host::virtio::{
+    self, BlockBackend, BlockConfig, BlockDevice, FileBackend, Hotplug,
+};
+
+use crate::fs::{self, raw, FileType, Mode, MountFlags, UnmountFlags};
+use crate::Errno;
+
+/// Where disks' device nodes and mount points are made in the kernel.
+const DEV_DIR: &str = "/dev";
+const MNT_DIR: &str = "/mnt";
+/// Where sysfs is mounted, to find a disk's block devices.
+const SYSFS: &str = "/sys";
+
+/// Tells the kernel about devices added or removed after boot, and raises
+/// their interrupts: the kernel's entry points behind the host library's
+/// device registry.
+struct KernelHotplug;
+
+impl Hotplug for KernelHotplug {
+    fn add(&self, slot: u32, irq: u32) -> io::Result<()> {
+        // SAFETY: plain integers; callable from any thread that is not
+        // running kernel code.
+        let ret = unsafe { lkl_sys::lkl_virtio_mmio_add(slot, irq as c_int) };
+        Errno::result(ret.into()).map(drop).map_err(io::Error::from)
+    }
+
+    fn remove(&self, slot: u32) -> io::Result<()> {
+        // SAFETY: as above.
+        let ret = unsafe { lkl_sys::lkl_virtio_mmio_remove(slot) };
+        Errno::result(ret.into()).map(drop).map_err(io::Error::from)
+    }
+}
+
+fn trigger_irq(irq: u32) {
+    // SAFETY: any thread may raise an interrupt; an interrupt of a device
+    // the kernel no longer has is ignored.
+    unsafe { lkl_sys::lkl_trigger_irq(irq as c_int) };
+}
+
+fn connect_registry() {
+    static CONNECTED: Once = Once::new();
+    CONNECTED.call_once(|| virtio::set_hotplug(Some(Arc::new(KernelHotplug))));
+}
+
+/// A block device of the kernel backed by the host: an image file or a
+/// [`BlockBackend`]. Dropping it removes it from the kernel, if it can
+/// ([`remove`](Disk::remove) says why not).
+pub struct Disk {
+    slot: u32,
+    irq: u32,
+    read_only: bool,
+    /// What the disk is, for error messages: the image's path.
+    name: String,
+    removed: bool,
+}
+
+impl fmt::Debug for Disk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Disk")
+            .field("name", &self.name)
+            .field("slot", &self.slot)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+/// An error of a disk operation: what failed, on which image, and the
+/// underlying error, whose errno [`raw_os_error`] finds.
+#[derive(Debug)]
+pub struct DiskError {
+    what: String,
+    source: io::Error,
+}
+
+impl fmt::Display for DiskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.what, self.source)
+    }
+}
+
+impl std::error::Error for DiskError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The errno of an error of this module (or of any `io::Error` that has
+/// one): the kernel's or the host's, behind the message that names the
+/// image.
+///
+/// ```
+/// let err = lkl::disk::Disk::open("/nonexistent.img").unwrap_err();
+/// assert_eq!(lkl::disk::raw_os_error(&err), Some(2));
+/// assert!(err.to_string().contains("/nonexistent.img"));
+/// ```
+pub fn raw_os_error(error: &io::Error) -> Option<i32> {
+    error.raw_os_error().or_else(|| {
+        error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<DiskError>())
+            .and_then(|e| raw_os_error(&e.source))
+    })
+}
+
+/// `error` with `what` in front: which image and which step failed.
+fn context(what: impl fmt::Display, error: io::Error) -> io::Error {
+    io::Error::new(
+        error.kind(),
+        DiskError {
+            what: what.to_string(),
+            source: error,
+        },
+    )
+}
+
+impl Disk {
+    /// Opens the image file at `path` read-write and adds it as a disk.
+    ///
+    /// # Errors
+    ///
+    /// The host's error opening the file (not found, permission denied, a
+    /// directory), with the path in the message; the kernel's for the
+    /// device.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Disk> {
+        Disk::open_with(path, false)
+    }
+
+    /// Opens the image file at `path` read-only: the host opens it
+    /// `O_RDONLY`, and the kernel sees a read-only disk, so writes fail
+    /// with `EROFS` in the kernel and the image is never written.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Disk::open).
+    pub fn open_read_only(path: impl AsRef<Path>) -> io::Result<Disk> {
+        Disk::open_with(path, true)
+    }
+
+    fn open_with(path: impl AsRef<Path>, read_only: bool) -> io::Result<Disk> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        if path.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name}: is a directory, not a disk image"),
+            ));
+        }
+        let backend = FileBackend::open(path, read_only).map_err(|e| context(&name, e))?;
+        Disk::add(Arc::new(backend), name, read_only)
+    }
+
+    /// Adds a disk served by the program's own `backend`: memory, a network
+    /// disk, a compressed format.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error adding the device, or `ENOSPC` once every device
+    /// slot or interrupt is taken.
+    pub fn with_backend(backend: Arc<dyn BlockBackend>, name: &str) -> io::Result<Disk> {
+        let read_only = backend.read_only();
+        Disk::add(backend, name.to_owned(), read_only)
+    }
+
+    fn add(backend: Arc<dyn BlockBackend>, name: String, read_only: bool) -> io::Result<Disk> {
+        connect_registry();
+        let device = Arc::new(BlockDevice::new(backend, BlockConfig::default()));
+        let info = virtio::add(device, Arc::new(trigger_irq)).map_err(|e| context(&name, e))?;
+        Ok(Disk {
+            slot: info.slot,
+            irq: info.irq,
+            read_only,
+            name,
+            removed: false,
+        })
+    }
+
+    /// Whether the kernel sees the disk read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The device slot, which names the platform device
+    /// `virtio-mmio.<slot>` in the kernel.
+    pub fn slot(&self) -> u32 {
+        self.slot
+    }
+
+    /// The interrupt the disk raises.
+    pub fn irq(&self) -> u32 {
+        self.irq
+    }
+
+    /// The kernel's name for the whole disk (`vda`, say), found in sysfs.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if the kernel has no block device for the disk (it does
+    /// not run, or did not probe it).
+    pub fn device_name(&self) -> io::Result<String> {
+        mount_sysfs()?;
+        let platform = format!("{SYSFS}/bus/platform/devices/virtio-mmio.{}", self.slot);
+        for virtio_dev in fs::read_dir(&platform).map_err(|e| context(&self.name, e))? {
+            let virtio_dev = virtio_dev?.file_name();
+            let Some(virtio_name) = virtio_dev.to_str() else {
+                continue;
+            };
+            if !virtio_name.starts_with("virtio") {
+                continue;
+            }
+            let block = format!("{platform}/{virtio_name}/block");
+            if let Ok(entries) = fs::read_dir(&block) {
+                if let Some(entry) = entries.flatten().next() {
+                    return Ok(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{}: the kernel has no block device for it", self.name),
+        ))
+    }
+
+    /// The size of the disk in bytes, as the kernel sees it.
+    ///
+    /// # Errors
+    ///
+    /// As [`device_name`](Disk::device_name).
+    pub fn capacity(&self) -> io::Result<u64> {
+        let name = self.device_name()?;
+        let sectors = fs::read_to_string(format!("{SYSFS}/class/block/{name}/size"))?;
+        sectors
+            .trim()
+            .parse::<u64>()
+            .map(|s| s * 512)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// The kernel's device number of the whole disk (`partition` `None`)
+    /// or of partition `n` (from 1), as `major:minor` in sysfs.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for a partition the disk does not have, naming it.
+    pub fn device_number(&self, partition: Option<u32>) -> io::Result<(u32, u32)> {
+        let disk = self.device_name()?;
+        let dir = match partition {
+            None => format!("{SYSFS}/class/block/{disk}"),
+            Some(n) => format!("{SYSFS}/class/block/{disk}/{disk}{n}"),
+        };
+        let text = fs::read_to_string(format!("{dir}/dev")).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{}: has no partition {}", self.name, partition.unwrap_or(0)),
+                )
+            } else {
+                e
+            }
+        })?;
+        let (major, minor) = text
+            .trim()
+            .split_once(':')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad dev in sysfs"))?;
+        Ok((major, minor))
+    }
+
+    /// Mounts the whole disk (`partition` `None`) or partition `n` on a
+    /// directory of its own in the kernel (`/mnt/<device>`), with file
+    /// system `fstype`, or the first one that takes it when `None`.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's refusal, naming the image, the partition and what was
+    /// tried: `InvalidInput` (`EINVAL`) when no file system recognises it.
+    pub fn mount(
+        &self,
+        partition: Option<u32>,
+        fstype: Option<&str>,
+        flags: MountFlags,
+        options: Option<&str>,
+    ) -> io::Result<Mount> {
+        let (major, minor) = self.device_number(partition)?;
+        let dev = fs::makedev(major, minor);
+        let node_name = format!("{dev:08x}");
+        let node = format!("{DEV_DIR}/{node_name}");
+        let target = PathBuf::from(format!("{MNT_DIR}/{node_name}"));
+        fs::create_dir_all(DEV_DIR)?;
+        match fs::mknod(&node, FileType::BlockDevice, Mode::RUSR | Mode::WUSR, dev) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(Errno::EXIST.raw()) => {}
+            Err(e) => return Err(e),
+        }
+        fs::create_dir_all(&target)?;
+        let flags = if self.read_only {
+            flags | MountFlags::RDONLY
+        } else {
+            flags
+        };
+        let data = options
+            .map(CString::new)
+            .transpose()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let what = match partition {
+            Some(n) => format!("{} partition {n}", self.name),
+            None => self.name.clone(),
+        };
+        let types = match fstype {
+            Some(t) => vec![t.to_owned()],
+            None => block_filesystems()?,
+        };
+        let mut last = None;
+        for t in &types {
+            match raw::mount(node.as_str(), &target, t.as_str(), flags, data.as_deref()) {
+                Ok(()) => {
+                    return Ok(Mount {
+                        target,
+                        node: PathBuf::from(node),
+                        fstype: t.clone(),
+                        unmounted: false,
+                    })
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let _ = fs::remove_dir(&target);
+        let errno = last.unwrap_or(Errno::NODEV);
+        let detail = if fstype.is_some() {
+            format!("mount as {}", types.join(""))
+        } else {
+            format!("no file system recognised it (tried {})", types.join(", "))
+        };
+        Err(context(format!("{what}: {detail}"), io::Error::from(errno)))
+    }
+
+    /// Removes the disk from the kernel. Refused while it is in use, by a
+    /// mounted file system for one: the disk is then given back with the
+    /// error.
+    ///
+    /// # Errors
+    ///
+    /// `EBUSY` while a block device of the disk is open.
+    pub fn remove(mut self) -> Result<(), (Disk, io::Error)> {
+        match virtio::remove(self.slot) {
+            Ok(()) => {
+                self.removed = true;
+                Ok(())
+            }
+            Err(e) => {
+                let e = context(&self.name, e);
+                Err((self, e))
+            }
+        }
+    }
+}
+
+impl Drop for Disk {
+    fn drop(&mut self) {
+        if !self.removed {
+            let _ = virtio::remove(self.slot);
+        }
+    }
+}
+
+/// Mounts sysfs on /sys unless it is there.
+fn mount_sysfs() -> io::Result<()> {
+    if fs::metadata(format!("{SYSFS}/bus")).is_ok() {
+        return Ok(());
+    }
+    fs::create_dir_all(SYSFS)?;
+    match raw::mount("sysfs", SYSFS, "sysfs", MountFlags::empty(), None) {
+        Ok(()) | Err(Errno::BUSY) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The file systems the kernel has that need a block device, from
+/// /proc/filesystems (those not marked `nodev`).
+fn block_filesystems() -> io::Result<Vec<String>> {
+    if fs::metadata("/proc/self").is_err() {
+        fs::create_dir_all("/proc")?;
+        match raw::mount("proc", "/proc", "proc", MountFlags::empty(), None) {
+            Ok(()) | Err(Errno::BUSY) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let list = fs::read_to_string("/proc/filesystems")?;
+    Ok(list
+        .lines()
+        .filter(|l| !l.starts_with("nodev"))
+        .map(|l| l.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect())
+}
+
+/// A file system of a [`Disk`] mounted in the kernel. Dropping it unmounts
+/// it, ignoring errors; [`unmount`](Mount::unmount) reports them.
+#[derive(Debug)]
+pub struct Mount {
+    target: PathBuf,
+    node: PathBuf,
+    fstype: String,
+    unmounted: bool,
+}
+
+impl Mount {
+    /// The mount point in the kernel.
+    pub fn path(&self) -> &Path {
+        &self.target
+    }
+
+    /// The file system type that mounted it.
+    pub fn fstype(&self) -> &str {
+        &self.fstype
+    }
+
+    /// Unmounts, retrying while the file system is busy (`EBUSY`), for up
+    /// to `timeout`, as LKL's `lkl_umount_dev` does; then removes the
+    /// mount point and the device node.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error; `EBUSY` if it stayed busy for `timeout`.
+    pub fn unmount_timeout(mut self, timeout: std::time::Duration) -> io::Result<()> {
+        let result = self.unmount_inner(timeout);
+        self.unmounted = true;
+        result
+    }
+
+    /// Unmounts; see [`unmount_timeout`](Mount::unmount_timeout) (one
+    /// second).
+    ///
+    /// # Errors
+    ///
+    /// As [`unmount_timeout`](Mount::unmount_timeout).
+    pub fn unmount(self) -> io::Result<()> {
+        self.unmount_timeout(std::time::Duration::from_secs(1))
+    }
+
+    fn unmount_inner(&mut self, timeout: std::time::Duration) -> io::Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            match raw::umount(&self.target, UnmountFlags::empty()) {
+                Ok(()) => break,
+                Err(Errno::BUSY) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(context(self.target.display(), e.into())),
+            }
+        }
+        let _ = fs::remove_dir(&self.target);
+        let _ = fs::remove_file(&self.node);
+        Ok(())
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        if !self.unmounted {
+            let _ = self.unmount_inner(std::time::Duration::from_secs(1));
+        }
+    }
+}

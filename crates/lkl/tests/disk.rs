@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Disks: images made by each file system's own mkfs, mounted in the
+//! library's kernel through `lkl::disk`, written and read there, then
+//! checked by the file system's own checker on the host.
+//!
+//! A process holds one kernel, so each scenario runs in a child process
+//! (this binary again, `LKL_DISK_SCENARIO` naming it); the parent prints
+//! `ok`/`FAILED` per scenario and `disk: N passed, M failed`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lkl::disk::Disk;
+use lkl::fs::{self, File, MountFlags};
+
+const SCENARIO_VAR: &str = "LKL_DISK_SCENARIO";
+const IMAGE_VAR: &str = "LKL_DISK_IMAGE";
+
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+/// Bytes that differ from block to block, so misplaced blocks show.
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn image() -> PathBuf {
+    PathBuf::from(std::env::var_os(IMAGE_VAR).expect("image path"))
+}
+
+/// LKL's disk test list, then a tree of files written and read back.
+fn write_tree() -> Outcome {
+    let disk = Disk::open(image())?;
+    let kernel = lkl::Kernel::builder()
+        .memory_mib(64)
+        .console_to_stderr()
+        .boot()?;
+    let mount = disk.mount(None, None, MountFlags::empty(), None)?;
+    let root = mount.path().to_owned();
+    println!("mounted {} as {}", image().display(), mount.fstype());
+    fs::create_dir_all(root.join("a/b/c"))?;
+    for i in 0..20u64 {
+        let data = pattern(1000 + 37_000 * i as usize, i);
+        let mut file = File::create(root.join(format!("a/b/file{i}")))?;
+        file.write_all(&data)?;
+        file.sync_all()?;
+    }
+    fs::write(root.join("a/b/c/small"), b"hello, disk\n")?;
+    let names: Vec<String> = fs::read_dir(root.join("a/b"))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(names.len(), 21, "entries of a/b: {names:?}");
+    for i in 0..20u64 {
+        let mut back = Vec::new();
+        File::open(root.join(format!("a/b/file{i}")))?.read_to_end(&mut back)?;
+        assert!(
+            back == pattern(1000 + 37_000 * i as usize, i),
+            "file{i} differs"
+        );
+    }
+    mount.unmount()?;
+    disk.remove().map_err(|(_, e)| e)?;
+    kernel.halt()?;
+    Ok(())
+}
+
+/// The tree written by `write_tree`, read back by a second kernel process.
+fn read_tree() -> Outcome {
+    let disk = Disk::open_read_only(image())?;
+    let kernel = lkl::Kernel::builder()
+        .memory_mib(64)
+        .console_to_stderr()
+        .boot()?;
+    let mount = disk.mount(None, None, MountFlags::empty(), None)?;
+    let root = mount.path().to_owned();
+    for i in 0..20u64 {
+        let back = fs::read(root.join(format!("a/b/file{i}")))?;
+        assert!(
+            back == pattern(1000 + 37_000 * i as usize, i),
+            "file{i} differs"
+        );
+    }
+    assert_eq!(fs::read(root.join("a/b/c/small"))?, b"hello, disk\n");
+    // Read-only: the kernel refuses writes.
+    let err = fs::write(root.join("new"), b"x").expect_err("a write on a read-only disk");
+    assert_eq!(err.raw_os_error(), Some(30), "EROFS, got {err}");
+    mount.unmount()?;
+    drop(disk);
+    kernel.halt()?;
+    Ok(())
+}
+
+/// A disk still mounted cannot be removed.
+fn busy_remove() -> Outcome {
+    let kernel = lkl::Kernel::builder()
+        .memory_mib(64)
+        .console_to_stderr()
+        .boot()?;
+    // Added after boot: the kernel probes it at once.
+    let disk = Disk::open(image())?;
+    let mount = disk.mount(None, None, MountFlags::empty(), None)?;
+    let (disk, err) = disk.remove().expect_err("removing a mounted disk");
+    assert_eq!(lkl::disk::raw_os_error(&err), Some(16), "EBUSY, got {err}");
+    mount.unmount()?;
+    disk.remove().map_err(|(_, e)| e)?;
+    kernel.halt()?;
+    Ok(())
+}
+
+/// A scenario: its name and what it runs.
+type Scenario = (&'static str, fn() -> Outcome);
+
+const SCENARIOS: &[Scenario] = &[
+    ("write_tree", write_tree),
+    ("read_tree", read_tree),
+    ("busy_remove", busy_remove),
+];
+
+fn run_child(name: &str, image: &Path) -> Result<String, String> {
+    let start = Instant::now();
+    let mut child = Command::new(std::env::current_exe().expect("own path"))
+        .env(SCENARIO_VAR, name)
+        .env(IMAGE_VAR, image)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let limit = Duration::from_secs(60);
+    loop {
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            break;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(format!("{:.2}s", start.elapsed().as_secs_f64()))
+    } else {
+        Err(format!(
+            "{} after {:?}\n{text}",
+            out.status,
+            start.elapsed()
+        ))
+    }
+}
+
+/// The host's own tools: `mkfs` to make the image, `fsck` to check it.
+struct FsTools {
+    name: &'static str,
+    mkfs: &'static [&'static str],
+    size_mib: u64,
+    fsck: &'static [&'static str],
+}
+
+const FILESYSTEMS: &[FsTools] = &[
+    FsTools {
+        name: "ext4",
+        mkfs: &["mkfs.ext4", "-q", "-F"],
+        size_mib: 64,
+        fsck: &["e2fsck", "-fn"],
+    },
+    FsTools {
+        name: "btrfs",
+        mkfs: &["mkfs.btrfs", "-q", "-f"],
+        size_mib: 128,
+        fsck: &["btrfs", "check", "--readonly"],
+    },
+    FsTools {
+        name: "xfs",
+        mkfs: &["mkfs.xfs", "-q", "-f"],
+        size_mib: 320,
+        fsck: &["xfs_repair", "-n"],
+    },
+    FsTools {
+        name: "vfat",
+        mkfs: &["mkfs.vfat"],
+        size_mib: 64,
+        fsck: &["fsck.vfat", "-n"],
+    },
+];
+
+fn host(cmd: &[&str], image: &Path) -> Result<(), String> {
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .arg(image)
+        .output()
+        .map_err(|e| format!("{}: {e}", cmd[0]))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} {}: {}\n{}{}",
+            cmd.join(" "),
+            image.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn main() {
+    if let Ok(name) = std::env::var(SCENARIO_VAR) {
+        let Some((_, scenario)) = SCENARIOS.iter().find(|(n, _)| *n == name) else {
+            eprintln!("unknown scenario {name}");
+            std::process::exit(2);
+        };
+        if let Err(e) = scenario() {
+            eprintln!("{name}: {e}");
+            std::process::exit(1);
+        }
+        std::process::exit(0);
+    }
+    let dir = std::env::temp_dir().join(format!("lkl-disk-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let (mut passed, mut failed) = (0, 0);
+    let mut report = |label: String, result: Result<String, String>| match result {
+        Ok(what) => {
+            passed += 1;
+            println!("ok {label}: {what}");
+        }
+        Err(why) => {
+            failed += 1;
+            println!("FAILED {label}: {why}");
+        }
+    };
+    for tools in FILESYSTEMS {
+        let image = dir.join(format!("{}.img", tools.name));
+        let made = std::fs::File::create(&image)
+            .and_then(|f| f.set_len(tools.size_mib << 20))
+            .map_err(|e| e.to_string())
+            .and_then(|()| host(tools.mkfs, &image));
+        if let Err(why) = made {
+            report(format!("{} mkfs", tools.name), Err(why));
+            continue;
+        }
+        for (scenario, _) in SCENARIOS {
+            report(
+                format!("{} {scenario}", tools.name),
+                run_child(scenario, &image),
+            );
+        }
+        report(
+            format!("{} fsck", tools.name),
+            host(tools.fsck, &image).map(|()| "clean".to_owned()),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("disk: {passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
