@@ -82,6 +82,9 @@ fn connect_registry() {
 /// ([`remove`](Disk::remove) says why not).
 pub struct Disk {
     slot: u32,
+    /// Which device of the slot is ours: the slot may be another's after
+    /// a halt, which forgets every device.
+    generation: u64,
     irq: u32,
     read_only: bool,
     /// What the disk is, for error messages: the image's path.
@@ -202,6 +205,7 @@ impl Disk {
         let info = virtio::add(device, Arc::new(trigger_irq)).map_err(|e| context(&name, e))?;
         Ok(Disk {
             slot: info.slot,
+            generation: virtio::generation(info.slot).unwrap_or(0),
             irq: info.irq,
             read_only,
             name,
@@ -376,7 +380,7 @@ impl Disk {
     ///
     /// `EBUSY` while a block device of the disk is open.
     pub fn remove(mut self) -> Result<(), (Disk, io::Error)> {
-        match virtio::remove(self.slot) {
+        match virtio::remove_generation(self.slot, self.generation) {
             Ok(()) => {
                 self.removed = true;
                 Ok(())
@@ -392,7 +396,7 @@ impl Disk {
 impl Drop for Disk {
     fn drop(&mut self) {
         if !self.removed {
-            let _ = virtio::remove(self.slot);
+            let _ = virtio::remove_generation(self.slot, self.generation);
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
@@ -153,20 +153,100 @@ pub struct FileBackend {
     no_zero_range: AtomicBool,
 }
 
+/// Takes an open-file-description lock on the whole image: shared for a
+/// read-only disk, exclusive for a writable one.
+fn lock_image(file: &File, read_only: bool) -> io::Result<()> {
+    // SAFETY: flock is plain data; all-zero is a valid value.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = if read_only {
+        libc::F_RDLCK as libc::c_short
+    } else {
+        libc::F_WRLCK as libc::c_short
+    };
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    // l_start = l_len = 0: the whole file, however it grows.
+    // SAFETY: a descriptor we own and a valid flock.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &lock) } == 0 {
+        return Ok(());
+    }
+    let error = io::Error::last_os_error();
+    match error.raw_os_error() {
+        // The kind of EBUSY (ResourceBusy), with a message that says why.
+        Some(libc::EAGAIN) | Some(libc::EACCES) => Err(io::Error::new(
+            io::Error::from_raw_os_error(libc::EBUSY).kind(),
+            "the image is in use by another disk (locked)",
+        )),
+        _ => Err(error),
+    }
+}
+
 impl FileBackend {
     /// Opens `path`, read-only (`O_RDONLY`) or read-write (`O_RDWR`).
+    ///
+    /// Only a regular file or a block device is a disk image: anything else
+    /// (a FIFO, a character device, a directory) is refused with
+    /// `InvalidInput`, and the open never blocks on it. The image is locked
+    /// against other users with an open-file-description lock, shared when
+    /// read-only and exclusive otherwise, so that two disks, in this
+    /// process or another that locks the same way, never write one image
+    /// at once; a conflict gives `EBUSY` (`ResourceBusy`). The lock goes
+    /// with the file.
     pub fn open(path: impl AsRef<Path>, read_only: bool) -> io::Result<Self> {
-        let file = OpenOptions::new().read(true).write(!read_only).open(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(!read_only)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        let file_type = file.metadata()?.file_type();
+        if !file_type.is_file() && !file_type.is_block_device() {
+            let what = if file_type.is_fifo() {
+                "a FIFO"
+            } else if file_type.is_char_device() {
+                "a character device"
+            } else if file_type.is_dir() {
+                "a directory"
+            } else if file_type.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            };
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{what}, not a disk image"),
+            ));
+        }
+        // SAFETY: a descriptor we own; F_SETFL takes an int.
+        unsafe {
+            let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+        lock_image(&file, read_only)?;
         Self::from_file(file, read_only)
     }
 
     /// Uses an open file; `read_only` must be true if it is not open for
-    /// writing.
+    /// writing. Its size must be a whole number of 512-byte sectors, and
+    /// not 0: the kernel would not see a tail, and an empty disk is a
+    /// mistake.
     pub fn from_file(file: File, read_only: bool) -> io::Result<Self> {
         // Seeking to the end works for block devices too, whose metadata
         // say 0 bytes; reads and writes are positioned, so the file offset
         // does not matter.
         let size = (&file).seek(SeekFrom::End(0))?;
+        if size == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the image is empty (0 bytes)",
+            ));
+        }
+        if size % 512 != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the image's size, {size} bytes, is not a whole number of 512-byte sectors (truncated?)"
+                ),
+            ));
+        }
         Ok(Self {
             file,
             size,

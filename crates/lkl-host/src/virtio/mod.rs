@@ -51,8 +51,8 @@ pub use blk::{BlockConfig, BlockDevice};
 pub use memory::{lkl_host_virtio_memory, GuestMemory};
 pub use mmio::{lkl_host_virtio_read, lkl_host_virtio_write};
 pub use registry::{
-    add, lkl_host_virtio_boot_device, lkl_host_virtio_stop, remove, set_hotplug, shutdown,
-    DeviceInfo,
+    add, generation, lkl_host_virtio_boot_device, lkl_host_virtio_stop, remove, remove_generation,
+    set_hotplug, shutdown, DeviceInfo,
 };
 
 /// The rust-vmm crates of the public API, for backends and devices written

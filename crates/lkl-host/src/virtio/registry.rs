@@ -12,7 +12,7 @@ use core::ffi::{c_int, c_uint};
 use std::collections::BTreeMap;
 use std::io;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -91,7 +91,12 @@ fn unpublish(slot: u32) {
 struct Entry {
     transport: Arc<Transport>,
     workers: Vec<JoinHandle<()>>,
+    /// Tells this device from a later one in the same slot.
+    generation: u64,
 }
+
+/// The generation the next device gets.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl Entry {
     fn stop(self) {
@@ -170,7 +175,15 @@ pub fn add(device: Arc<dyn VirtioDevice>, interrupt: Arc<dyn Interrupt>) -> io::
         let workers = transport.start_workers()?;
         publish(slot, &transport);
         state.irqs |= 1 << irq;
-        state.devices.insert(slot, Entry { transport, workers });
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        state.devices.insert(
+            slot,
+            Entry {
+                transport,
+                workers,
+                generation,
+            },
+        );
         let info = DeviceInfo { slot, irq };
         if hotplug.is_none() {
             state.boot_list.push(info);
@@ -213,11 +226,37 @@ fn discard(slot: u32) {
 /// `ENOENT` for an empty slot, `ENODEV` after boot without a [`Hotplug`],
 /// the error of [`Hotplug::remove`] (the device then stays).
 pub fn remove(slot: u32) -> io::Result<()> {
+    remove_checked(slot, None)
+}
+
+/// The generation of the device in `slot`: a number no other device of
+/// this process gets, so that a handle kept past a halt (which forgets
+/// every device) or a removal does not name the device that took its slot
+/// since. `None` for an empty slot.
+pub fn generation(slot: u32) -> Option<u64> {
+    lock(&STATE)
+        .devices
+        .get(&slot)
+        .map(|entry| entry.generation)
+}
+
+/// [`remove`], only if the device in `slot` is still of `generation`;
+/// `ENOENT` otherwise.
+///
+/// # Errors
+///
+/// As [`remove`].
+pub fn remove_generation(slot: u32, generation: u64) -> io::Result<()> {
+    remove_checked(slot, Some(generation))
+}
+
+fn remove_checked(slot: u32, generation: Option<u64>) -> io::Result<()> {
     let _operations = lock(&OPERATIONS);
     let hotplug = {
         let state = lock(&STATE);
-        if !state.devices.contains_key(&slot) {
-            return Err(errno(libc::ENOENT));
+        match state.devices.get(&slot) {
+            Some(entry) if generation.map_or(true, |g| g == entry.generation) => {}
+            _ => return Err(errno(libc::ENOENT)),
         }
         match (&state.hotplug, state.booted) {
             (_, false) => None,
