@@ -116,6 +116,34 @@ fn busy_remove() -> Outcome {
     Ok(())
 }
 
+/// A partitioned image (MBR or GPT, made by sfdisk): vfat on partition 1,
+/// ext4 on partition 2, each mounted by number, written and read back; a
+/// partition the table does not have is refused, naming it.
+fn partitions() -> Outcome {
+    let disk = Disk::open(image())?;
+    let kernel = lkl::Kernel::builder()
+        .memory_mib(64)
+        .console_to_stderr()
+        .boot()?;
+    let first = disk.mount(Some(1), None, MountFlags::empty(), None)?;
+    let second = disk.mount(Some(2), None, MountFlags::empty(), None)?;
+    assert_eq!(first.fstype(), "vfat");
+    assert_eq!(second.fstype(), "ext4");
+    fs::write(first.path().join("one.txt"), b"partition 1\n")?;
+    fs::write(second.path().join("two.txt"), pattern(300_000, 2))?;
+    assert_eq!(fs::read(first.path().join("one.txt"))?, b"partition 1\n");
+    assert!(fs::read(second.path().join("two.txt"))? == pattern(300_000, 2));
+    let err = disk
+        .mount(Some(3), None, MountFlags::empty(), None)
+        .expect_err("partition 3 does not exist");
+    assert!(err.to_string().contains("no partition 3"), "{err}");
+    first.unmount()?;
+    second.unmount()?;
+    disk.remove().map_err(|(_, e)| e)?;
+    kernel.halt()?;
+    Ok(())
+}
+
 /// A scenario: its name and what it runs.
 type Scenario = (&'static str, fn() -> Outcome);
 
@@ -124,6 +152,75 @@ const SCENARIOS: &[Scenario] = &[
     ("read_tree", read_tree),
     ("busy_remove", busy_remove),
 ];
+
+/// Run on partitioned images, not per file system.
+const PARTITION_SCENARIOS: &[Scenario] = &[("partitions", partitions)];
+
+/// Makes a 64 MiB image with a `label` (dos or gpt) table: partition 1
+/// from 1 MiB, 22 MiB of vfat, partition 2 from 23 MiB to the end, with
+/// 40 MiB of ext4, each made by its mkfs at its offset.
+fn partitioned_image(path: &Path, label: &str) -> Result<(), String> {
+    std::fs::File::create(path)
+        .and_then(|f| f.set_len(64 << 20))
+        .map_err(|e| e.to_string())?;
+    let table = format!(
+        "label: {label}\nstart=2048, size=45056, type={}\nstart=47104, type={}\n",
+        if label == "gpt" {
+            "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+        } else {
+            "c"
+        },
+        if label == "gpt" {
+            "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+        } else {
+            "83"
+        }
+    );
+    let mut sfdisk = Command::new("sfdisk")
+        .arg("--quiet")
+        .arg(path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("sfdisk: {e}"))?;
+    sfdisk
+        .stdin
+        .take()
+        .ok_or("sfdisk stdin")?
+        .write_all(table.as_bytes())
+        .map_err(|e| e.to_string())?;
+    if !sfdisk.wait().map_err(|e| e.to_string())?.success() {
+        return Err(format!("sfdisk failed on {}", path.display()));
+    }
+    // vfat at sector 2048, 45056 sectors (22 MiB); ext4 at 47104 * 512.
+    let out = Command::new("mkfs.vfat")
+        .args(["--offset=2048"])
+        .arg(path)
+        .arg("22528")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "mkfs.vfat: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let out = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-E", &format!("offset={}", 47104 * 512)])
+        .arg(path)
+        // 40 MiB: inside partition 2 with either table (GPT keeps a
+        // backup table in the disk's last sectors).
+        .arg("40960k")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "mkfs.ext4: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
 
 fn run_child(name: &str, image: &Path) -> Result<String, String> {
     let start = Instant::now();
@@ -220,7 +317,11 @@ fn host(cmd: &[&str], image: &Path) -> Result<(), String> {
 
 fn main() {
     if let Ok(name) = std::env::var(SCENARIO_VAR) {
-        let Some((_, scenario)) = SCENARIOS.iter().find(|(n, _)| *n == name) else {
+        let Some((_, scenario)) = SCENARIOS
+            .iter()
+            .chain(PARTITION_SCENARIOS)
+            .find(|(n, _)| *n == name)
+        else {
             eprintln!("unknown scenario {name}");
             std::process::exit(2);
         };
@@ -263,6 +364,16 @@ fn main() {
             format!("{} fsck", tools.name),
             host(tools.fsck, &image).map(|()| "clean".to_owned()),
         );
+    }
+    for label in ["dos", "gpt"] {
+        let image = dir.join(format!("{label}.img"));
+        if let Err(why) = partitioned_image(&image, label) {
+            report(format!("{label} table"), Err(why));
+            continue;
+        }
+        for (scenario, _) in PARTITION_SCENARIOS {
+            report(format!("{label} {scenario}"), run_child(scenario, &image));
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!("disk: {passed} passed, {failed} failed");
