@@ -401,28 +401,28 @@ impl Drop for Disk {
     }
 }
 
-/// Mounts sysfs on /sys unless it is there.
-fn mount_sysfs() -> io::Result<()> {
-    if fs::metadata(format!("{SYSFS}/bus")).is_ok() {
+/// Mounts the virtual file system `fstype` on `dir` unless `probe`, a path
+/// below it, shows it is there already.
+fn mount_virtual(fstype: &str, dir: &str, probe: &str) -> io::Result<()> {
+    if fs::metadata(probe).is_ok() {
         return Ok(());
     }
-    fs::create_dir_all(SYSFS)?;
-    match raw::mount("sysfs", SYSFS, "sysfs", MountFlags::empty(), None) {
+    fs::create_dir_all(dir)?;
+    match raw::mount(fstype, dir, fstype, MountFlags::empty(), None) {
         Ok(()) | Err(Errno::BUSY) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
+/// Mounts sysfs on /sys unless it is there.
+fn mount_sysfs() -> io::Result<()> {
+    mount_virtual("sysfs", SYSFS, &format!("{SYSFS}/bus"))
+}
+
 /// The file systems the kernel has that need a block device, from
 /// /proc/filesystems (those not marked `nodev`).
 fn block_filesystems() -> io::Result<Vec<String>> {
-    if fs::metadata("/proc/self").is_err() {
-        fs::create_dir_all("/proc")?;
-        match raw::mount("proc", "/proc", "proc", MountFlags::empty(), None) {
-            Ok(()) | Err(Errno::BUSY) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    mount_virtual("proc", "/proc", "/proc/self")?;
     let list = fs::read_to_string("/proc/filesystems")?;
     Ok(list
         .lines()
