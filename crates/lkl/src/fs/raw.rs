@@ -497,6 +497,33 @@ pub fn chdir(path: impl PathArg) -> Result<()> {
     path.with_c_path(|path| call(nr::chdir, &[path_arg(path)]).map(drop))
 }
 
+/// The shape `renameat2` and `linkat` share: two (directory, path) pairs
+/// and a flags word.
+fn two_paths_at(
+    nr: c_long,
+    old_dir: impl AsFd,
+    old: impl PathArg,
+    new_dir: impl AsFd,
+    new: impl PathArg,
+    flags: c_long,
+) -> Result<()> {
+    old.with_c_path(|old| {
+        new.with_c_path(|new| {
+            call(
+                nr,
+                &[
+                    fd_arg(old_dir.as_fd()),
+                    path_arg(old),
+                    fd_arg(new_dir.as_fd()),
+                    path_arg(new),
+                    flags,
+                ],
+            )
+            .map(drop)
+        })
+    })
+}
+
 /// `renameat2(old_dir, old, new_dir, new, flags)`.
 ///
 /// ```
@@ -518,21 +545,14 @@ pub fn renameat2(
     new: impl PathArg,
     flags: RenameFlags,
 ) -> Result<()> {
-    old.with_c_path(|old| {
-        new.with_c_path(|new| {
-            call(
-                nr::renameat2,
-                &[
-                    fd_arg(old_dir.as_fd()),
-                    path_arg(old),
-                    fd_arg(new_dir.as_fd()),
-                    path_arg(new),
-                    flags.bits() as c_long,
-                ],
-            )
-            .map(drop)
-        })
-    })
+    two_paths_at(
+        nr::renameat2,
+        old_dir,
+        old,
+        new_dir,
+        new,
+        flags.bits() as c_long,
+    )
 }
 
 /// `rename(from, to)`.
@@ -573,21 +593,14 @@ pub fn linkat(
     new: impl PathArg,
     flags: AtFlags,
 ) -> Result<()> {
-    old.with_c_path(|old| {
-        new.with_c_path(|new| {
-            call(
-                nr::linkat,
-                &[
-                    fd_arg(old_dir.as_fd()),
-                    path_arg(old),
-                    fd_arg(new_dir.as_fd()),
-                    path_arg(new),
-                    flags.bits() as c_long,
-                ],
-            )
-            .map(drop)
-        })
-    })
+    two_paths_at(
+        nr::linkat,
+        old_dir,
+        old,
+        new_dir,
+        new,
+        flags.bits() as c_long,
+    )
 }
 
 /// `symlinkat(target, dir, path)`: creates `path` pointing at `target`.
