@@ -18,6 +18,7 @@
 //! inconclusive rather than pass.
 
 use lkl_sys::{lkl_halt, lkl_start_kernel, lkl_syscall, lkl_trigger_irq, nr, uapi};
+use lkl_test_support::uring::{Ring, Setup, Sqe, IORING_OP_NOP, IOSQE_ASYNC};
 use std::ffi::{c_long, CStr};
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
@@ -324,93 +325,22 @@ fn kick_after_self_resend_reaches_program() {
 
 // ---- scenario 3: host threads of exited kernel threads are never joined before halt ----
 
-const IORING_OFF_SQ_RING: c_long = 0;
-const IORING_OFF_SQES: c_long = 0x1000_0000;
-const IORING_OP_NOP: u8 = 0;
-const IOSQE_ASYNC: u8 = 1 << 4;
-const IORING_ENTER_GETEVENTS: c_long = 1;
-const SQE_SIZE: usize = 64;
-const CQE_SIZE: usize = 16;
-
-#[repr(C)]
-#[derive(Default)]
-struct SqOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    flags: u32,
-    dropped: u32,
-    array: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct CqOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    overflow: u32,
-    cqes: u32,
-    flags: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct IoUringParams {
-    sq_entries: u32,
-    cq_entries: u32,
-    flags: u32,
-    sq_thread_cpu: u32,
-    sq_thread_idle: u32,
-    features: u32,
-    wq_fd: u32,
-    resv: [u32; 3],
-    sq_off: SqOffsets,
-    cq_off: CqOffsets,
-}
-
-fn map(fd: c_long, len: usize, offset: c_long) -> *mut u8 {
-    let prot = (uapi::PROT_READ | uapi::PROT_WRITE) as c_long;
-    let flags = (uapi::MAP_SHARED | uapi::MAP_POPULATE) as c_long;
-    let addr = syscall(nr::mmap, &[0, len as c_long, prot, flags, fd, offset]);
-    check!(addr > 0, "mmap of the io_uring ring at {offset:#x}: {addr}");
-    addr as *mut u8
-}
-
-/// One NOP that io_uring hands to an io-wq worker (a kernel thread).
+/// One NOP that io_uring hands to an io-wq worker (a kernel thread); the
+/// ring is closed afterwards.
 fn async_nop() {
-    let mut params = IoUringParams::default();
-    let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
-    check!(fd >= 0, "io_uring_setup: {fd}");
-    let sq_len = params.sq_off.array as usize + params.sq_entries as usize * 4;
-    let cq_len = params.cq_off.cqes as usize + params.cq_entries as usize * CQE_SIZE;
-    let rings = map(fd, sq_len.max(cq_len), IORING_OFF_SQ_RING);
-    let sqes = map(fd, params.sq_entries as usize * SQE_SIZE, IORING_OFF_SQES);
-    // SAFETY: mapped by the kernel at these addresses, offsets from setup.
-    unsafe {
-        let sqe = std::slice::from_raw_parts_mut(sqes, SQE_SIZE);
-        sqe.fill(0);
-        sqe[0] = IORING_OP_NOP;
-        sqe[1] = IOSQE_ASYNC;
-        let tail = rings.add(params.sq_off.tail as usize) as *mut u32;
-        let mask = *(rings.add(params.sq_off.ring_mask as usize) as *const u32);
-        let index = tail.read_volatile() & mask;
-        *(rings.add(params.sq_off.array as usize) as *mut u32).add(index as usize) = 0;
-        std::sync::atomic::fence(SeqCst);
-        tail.write_volatile(tail.read_volatile() + 1);
-    }
-    let ret = syscall(
-        nr::io_uring_enter,
-        &[fd, 1, 1, IORING_ENTER_GETEVENTS, 0, 0],
+    let ring = Ring::new(Setup {
+        entries: 4,
+        ..Setup::default()
+    });
+    let done = ring.and_then(|mut ring| {
+        let done = ring.run(&[Sqe::new(IORING_OP_NOP, IOSQE_ASYNC, 1)])?;
+        ring.finish(true)?;
+        Ok(done)
+    });
+    check!(
+        matches!(done.as_deref(), Ok([c]) if c.res == 0),
+        "the async NOP: {done:?}"
     );
-    check!(ret == 1, "io_uring_enter: {ret}");
-    check!(syscall(nr::close, &[fd]) == 0, "close");
 }
 
 fn status_kib(field: &str) -> u64 {

@@ -14,6 +14,10 @@
 //! scenario. Time limits grow accordingly.
 
 use lkl_sys::{lkl_halt, lkl_start_kernel, lkl_syscall, nr, uapi};
+use lkl_test_support::uring::{
+    Ring, Setup, Sqe, IORING_ENTER_GETEVENTS, IORING_ENTER_SQ_WAKEUP, IORING_OP_NOP,
+    IORING_SETUP_SQPOLL, IOSQE_ASYNC,
+};
 use std::ffi::{c_long, CStr};
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
@@ -72,71 +76,18 @@ macro_rules! check {
     };
 }
 
-// ---- io_uring, through raw system calls (x86_64 layout) ----
+// ---- io_uring (lkl-test-support's ring) ----
 
-const IORING_OFF_SQ_RING: c_long = 0;
-const IORING_OFF_CQ_RING: c_long = 0x800_0000;
-const IORING_OFF_SQES: c_long = 0x1000_0000;
-const IORING_FEAT_SINGLE_MMAP: u32 = 1;
-const IORING_OP_NOP: u8 = 0;
-const IOSQE_ASYNC: u8 = 1 << 4;
-const IORING_ENTER_GETEVENTS: c_long = 1;
-const SQE_SIZE: usize = 64;
-const CQE_SIZE: usize = 16;
-
-#[repr(C)]
-#[derive(Default)]
-struct SqOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    flags: u32,
-    dropped: u32,
-    array: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct CqOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    overflow: u32,
-    cqes: u32,
-    flags: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct IoUringParams {
-    sq_entries: u32,
-    cq_entries: u32,
-    flags: u32,
-    sq_thread_cpu: u32,
-    sq_thread_idle: u32,
-    features: u32,
-    wq_fd: u32,
-    resv: [u32; 3],
-    sq_off: SqOffsets,
-    cq_off: CqOffsets,
-}
-
-fn map(fd: c_long, len: usize, offset: c_long) -> *mut u8 {
-    let prot = (uapi::PROT_READ | uapi::PROT_WRITE) as c_long;
-    let flags = (uapi::MAP_SHARED | uapi::MAP_POPULATE) as c_long;
-    let addr = syscall(nr::mmap, &[0, len as c_long, prot, flags, fd, offset]);
-    check!(addr > 0, "mmap of the io_uring ring at {offset:#x}: {addr}");
-    addr as *mut u8
+fn ring(setup: Setup) -> Ring {
+    Ring::new(setup).unwrap_or_else(|e| {
+        eprintln!("check failed: {e}");
+        std::process::exit(1)
+    })
 }
 
 /// One NOP with IOSQE_ASYNC, which the kernel hands to an io-wq worker
-/// thread, and its completion. Returns the ring's fd.
+/// thread, and its completion. Returns the ring's fd; the ring stays open
+/// and mapped.
 fn async_nop() -> c_long {
     let (fd, res) = async_nop_completion();
     check!(res == 0, "the NOP completed with {res}");
@@ -145,118 +96,48 @@ fn async_nop() -> c_long {
 
 /// As async_nop(), returning the ring's fd and the completion's result.
 fn async_nop_completion() -> (c_long, i32) {
-    let mut params = IoUringParams::default();
-    let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
-    check!(fd >= 0, "io_uring_setup: {fd}");
-    let sq_len = params.sq_off.array as usize + params.sq_entries as usize * 4;
-    let cq_len = params.cq_off.cqes as usize + params.cq_entries as usize * CQE_SIZE;
-    // Both rings in one mapping, as liburing does with this feature: on a
-    // kernel without an MMU, a second mapping of the same memory is a BUG
-    // in mm/nommu.c.
-    let (sq, cq) = if params.features & IORING_FEAT_SINGLE_MMAP != 0 {
-        let rings = map(fd, sq_len.max(cq_len), IORING_OFF_SQ_RING);
-        (rings, rings)
-    } else {
-        (
-            map(fd, sq_len, IORING_OFF_SQ_RING),
-            map(fd, cq_len, IORING_OFF_CQ_RING),
-        )
-    };
-    let sqes = map(fd, params.sq_entries as usize * SQE_SIZE, IORING_OFF_SQES);
-    // SAFETY: the kernel mapped the rings at these addresses with the
-    // lengths above; the offsets come from io_uring_setup. Only this thread
-    // uses the ring, and the kernel reads the entry only after the tail
-    // moves.
-    unsafe {
-        let sqe = std::slice::from_raw_parts_mut(sqes, SQE_SIZE);
-        sqe.fill(0);
-        sqe[0] = IORING_OP_NOP;
-        sqe[1] = IOSQE_ASYNC;
-        sqe[32..40].copy_from_slice(&0x5eed_u64.to_le_bytes());
-        let tail = sq.add(params.sq_off.tail as usize) as *mut u32;
-        let mask = *(sq.add(params.sq_off.ring_mask as usize) as *const u32);
-        let index = tail.read_volatile() & mask;
-        *(sq.add(params.sq_off.array as usize) as *mut u32).add(index as usize) = 0;
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-        tail.write_volatile(tail.read_volatile() + 1);
-    }
-    let ret = syscall(
-        nr::io_uring_enter,
-        &[fd, 1, 1, IORING_ENTER_GETEVENTS, 0, 0],
-    );
-    check!(ret == 1, "io_uring_enter submitted {ret}, not 1");
-    // SAFETY: as above; the completion is in the ring once enter returns.
-    let (user_data, res) = unsafe {
-        let head = *(cq.add(params.cq_off.head as usize) as *const u32);
-        let mask = *(cq.add(params.cq_off.ring_mask as usize) as *const u32);
-        let cqe = cq.add(params.cq_off.cqes as usize + (head & mask) as usize * CQE_SIZE);
-        (*(cqe as *const u64), *(cqe.add(8) as *const i32))
-    };
-    check!(user_data == 0x5eed, "completion {user_data:#x}/{res}");
-    (fd, res)
+    let mut ring = ring(Setup {
+        entries: 4,
+        ..Setup::default()
+    });
+    let done = ring.run(&[Sqe::new(IORING_OP_NOP, IOSQE_ASYNC, 0x5eed)]);
+    let done = done.unwrap_or_else(|e| {
+        eprintln!("check failed: {e}");
+        std::process::exit(1)
+    });
+    check!(done[0].user_data == 0x5eed, "completion {:?}", done[0]);
+    (ring.into_fd(), done[0].res)
 }
-
-const IORING_SETUP_SQPOLL: u32 = 1 << 1;
-const IORING_SQ_NEED_WAKEUP: u32 = 1;
-const IORING_ENTER_SQ_WAKEUP: c_long = 2;
 
 /// A ring with a kernel SQ polling thread, made to spin: it only starts
 /// polling after its first request, and then spins for `idle_ms` of
 /// jiffies after the last one before it sleeps. One NOP goes in through
 /// the ring, without a system call unless the thread went to sleep before
 /// it looked, and its completion is awaited without one. Returns the
-/// ring's fd.
+/// ring's fd; the ring stays open and mapped.
 fn spinning_sq_ring(idle_ms: u32) -> c_long {
-    let mut params = IoUringParams {
+    let mut ring = ring(Setup {
+        entries: 4,
         flags: IORING_SETUP_SQPOLL,
-        sq_thread_idle: idle_ms,
-        ..Default::default()
-    };
-    let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
-    check!(fd >= 0, "io_uring_setup with SQPOLL: {fd}");
-    check!(
-        params.features & IORING_FEAT_SINGLE_MMAP != 0,
-        "the kernel maps both rings at once"
-    );
-    let sq_len = params.sq_off.array as usize + params.sq_entries as usize * 4;
-    let cq_len = params.cq_off.cqes as usize + params.cq_entries as usize * CQE_SIZE;
-    let rings = map(fd, sq_len.max(cq_len), IORING_OFF_SQ_RING);
-    let sqes = map(fd, params.sq_entries as usize * SQE_SIZE, IORING_OFF_SQES);
+        sq_thread_idle_ms: idle_ms,
+        ..Setup::default()
+    });
     let start = Instant::now();
-    // SAFETY: the kernel mapped the rings and entries at these addresses
-    // with the lengths above; the offsets come from io_uring_setup. The SQ
-    // thread reads the entry only after the tail moves, and writes the
-    // completion before it moves the CQ tail.
-    unsafe {
-        let sqe = std::slice::from_raw_parts_mut(sqes, SQE_SIZE);
-        sqe.fill(0);
-        sqe[0] = IORING_OP_NOP;
-        let tail = rings.add(params.sq_off.tail as usize) as *mut u32;
-        let mask = *(rings.add(params.sq_off.ring_mask as usize) as *const u32);
-        let index = tail.read_volatile() & mask;
-        *(rings.add(params.sq_off.array as usize) as *mut u32).add(index as usize) = 0;
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-        tail.write_volatile(tail.read_volatile() + 1);
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-        // A thread that looked before the entry was there sleeps already.
-        let sq_flags = rings.add(params.sq_off.flags as usize) as *const u32;
-        if sq_flags.read_volatile() & IORING_SQ_NEED_WAKEUP != 0 {
-            let woken = syscall(
-                nr::io_uring_enter,
-                &[fd, 0, 0, IORING_ENTER_SQ_WAKEUP, 0, 0],
-            );
-            check!(woken == 0, "io_uring_enter to wake the SQ thread: {woken}");
-        }
-        let cq_tail = rings.add(params.cq_off.tail as usize) as *const u32;
-        while cq_tail.read_volatile() == 0 {
-            check!(
-                start.elapsed() < Duration::from_secs(10),
-                "the SQ thread never completed the NOP"
-            );
-            std::thread::yield_now();
-        }
+    let pushed = ring.push(&[Sqe::new(IORING_OP_NOP, 0, 1)]);
+    check!(pushed.is_ok(), "{pushed:?}");
+    // A thread that looked before the entry was there sleeps already.
+    if ring.sq_needs_wakeup() {
+        let woken = ring.enter(0, 0, IORING_ENTER_SQ_WAKEUP);
+        check!(woken == 0, "io_uring_enter to wake the SQ thread: {woken}");
     }
-    fd
+    while ring.cq_ready() == 0 {
+        check!(
+            start.elapsed() < Duration::from_secs(10),
+            "the SQ thread never completed the NOP"
+        );
+        std::thread::yield_now();
+    }
+    ring.into_fd()
 }
 
 /// The kernel's jiffies, in USER_HZ clock ticks, from times().
@@ -826,13 +707,13 @@ fn halt_with_blocked_waits() {
             // Its wait loop ends only for fatal signals.
             "io_uring_enter",
             Box::new(|| {
-                let mut params = IoUringParams::default();
-                let fd = syscall(nr::io_uring_setup, &[4, &mut params as *mut _ as c_long]);
-                check!(fd >= 0, "io_uring_setup: {fd}");
-                syscall(
-                    nr::io_uring_enter,
-                    &[fd, 0, 1, IORING_ENTER_GETEVENTS, 0, 0],
-                )
+                let ring = ring(Setup {
+                    entries: 4,
+                    ..Setup::default()
+                });
+                let ret = ring.enter(0, 1, IORING_ENTER_GETEVENTS);
+                let _left_open = ring.into_fd();
+                ret
             }),
         ),
     ];

@@ -29,6 +29,7 @@
 #include <asm/socket.h>
 #include <asm/mman.h>
 #include <linux/mman.h>
+#include <linux/io_uring.h>
 
 /*
  * The epoll event bits are cast expressions, which bindgen cannot

@@ -8,389 +8,85 @@
 //! (`IORING_FEAT_SINGLE_MMAP`): on nommu, mapping the same memory twice is
 //! a BUG in mm/nommu.c.
 
-use std::ffi::c_long;
-use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::time::Duration;
 
 use lkl::fs::{raw, Mode, OFlags};
-use lkl::lkl_sys::{nr, uapi};
 use lkl::Fd;
+use lkl_test_support::uring::{
+    Cqe, Ring, Setup, Sqe, IORING_OP_FSYNC, IORING_OP_NOP, IORING_OP_READ, IORING_OP_WRITE,
+    IORING_SETUP_SQPOLL, IOSQE_ASYNC,
+};
 
 use crate::mixed::{fill_pattern, WORK_DIR};
-use crate::probe::raw_call;
-use crate::report::{self, check, expect_errno, ok, step, Sys, TOTALS};
-
-const IORING_SETUP_SQPOLL: u32 = 1 << 1;
-const IORING_FEAT_SINGLE_MMAP: u32 = 1 << 0;
-const IORING_OFF_SQ_RING: c_long = 0;
-const IORING_OFF_CQ_RING: c_long = 0x800_0000;
-const IORING_OFF_SQES: c_long = 0x1000_0000;
-const IORING_SQ_NEED_WAKEUP: u32 = 1 << 0;
-const IORING_ENTER_GETEVENTS: c_long = 1 << 0;
-const IORING_ENTER_SQ_WAKEUP: c_long = 1 << 1;
-const IORING_OP_NOP: u8 = 0;
-const IORING_OP_FSYNC: u8 = 3;
-const IORING_OP_READ: u8 = 22;
-const IORING_OP_WRITE: u8 = 23;
-/// Hands the request to an io-wq worker thread.
-const IOSQE_ASYNC: u8 = 1 << 4;
+use crate::report::{self, check, expect_errno, fail, ok, step, Sys, TOTALS};
 
 const RING_ENTRIES: u32 = 8;
 /// How long the SQPOLL thread polls before it sleeps and asks for a wake-up.
 const SQ_THREAD_IDLE_MS: u32 = 10;
 const BLOCK: usize = 512;
 
-#[repr(C)]
-#[derive(Default)]
-struct SqRingOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    flags: u32,
-    dropped: u32,
-    array: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct CqRingOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    overflow: u32,
-    cqes: u32,
-    flags: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct SetupParams {
-    sq_entries: u32,
-    cq_entries: u32,
-    flags: u32,
-    sq_thread_cpu: u32,
-    sq_thread_idle: u32,
-    features: u32,
-    wq_fd: u32,
-    resv: [u32; 3],
-    sq_off: SqRingOffsets,
-    cq_off: CqRingOffsets,
-}
-
-/// A submission queue entry, `struct io_uring_sqe`.
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct Sqe {
-    opcode: u8,
-    flags: u8,
-    ioprio: u16,
-    fd: i32,
-    off: u64,
-    addr: u64,
-    len: u32,
-    op_flags: u32,
-    user_data: u64,
-    buf_index: u16,
-    personality: u16,
-    splice_fd_in: i32,
-    addr3: u64,
-    pad: u64,
-}
-
-const _: () = assert!(core::mem::size_of::<Sqe>() == 64);
-const _: () = assert!(core::mem::size_of::<SetupParams>() == 120);
-
-/// A completion queue entry, `struct io_uring_cqe`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-struct Cqe {
-    user_data: u64,
-    res: i32,
-    flags: u32,
-}
-
-/// A region the kernel mapped for the ring.
-struct Mapping {
-    addr: *mut u8,
-    len: usize,
-}
-
-fn map(fd: &Fd, len: usize, offset: c_long) -> Mapping {
-    let prot = (uapi::PROT_READ | uapi::PROT_WRITE) as c_long;
-    let flags = (uapi::MAP_SHARED | uapi::MAP_POPULATE) as c_long;
-    // SAFETY: mmap of a ring region; no pointer is passed in.
-    let ret = unsafe {
-        raw_call(
-            nr::mmap,
-            &[0, len as c_long, prot, flags, fd.as_raw().into(), offset],
-        )
+/// Counts the calls the ring makes, as every other call of the soak is.
+fn count_ring_call(name: &'static str) {
+    let kind = match name {
+        "io_uring_setup" => Sys::IoUringSetup,
+        "io_uring_enter" => Sys::IoUringEnter,
+        "mmap" => Sys::Mmap,
+        "munmap" => Sys::Munmap,
+        _ => Sys::Close,
     };
-    let addr = ok(Sys::Mmap, format_args!("mmap ring at {offset:#x}"), ret);
-    check(addr > 0, || {
-        format!("mmap of the ring at {offset:#x} gave {addr:#x}")
-    });
-    Mapping {
-        addr: addr as *mut u8,
-        len,
-    }
+    let _ = report::counted(kind, Ok(()));
 }
 
-fn unmap(mapping: Mapping) {
-    // SAFETY: the region is one the kernel mapped, with its length; nothing
-    // of it is used after this.
-    let ret = unsafe { raw_call(nr::munmap, &[mapping.addr as c_long, mapping.len as c_long]) };
-    ok(Sys::Munmap, "munmap of a ring region", ret);
+fn must<T>(what: &str, result: Result<T, String>) -> T {
+    result.unwrap_or_else(|e| fail(format!("{what}: {e}")))
 }
 
-/// An io_uring instance and its mapped rings. Only the thread that made it
-/// uses it (raw pointers keep it from leaving the thread).
-struct Ring {
-    fd: Option<Fd>,
-    sqpoll: bool,
-    sq_ring: Option<Mapping>,
-    /// The CQ ring's own mapping, when the kernel lacks SINGLE_MMAP.
-    cq_ring: Option<Mapping>,
-    sqes: Option<Mapping>,
-    params: SetupParams,
-    /// Pointers into the mappings, fixed at setup.
-    sq_tail: *const AtomicU32,
-    sq_flags: *const AtomicU32,
-    sq_dropped: *const AtomicU32,
-    sq_array: *mut u32,
-    sq_mask: u32,
-    cq_head: *const AtomicU32,
-    cq_tail: *const AtomicU32,
-    cq_overflow: *const AtomicU32,
-    cq_mask: u32,
-    cqes: *const Cqe,
-    sqe_base: *mut Sqe,
-    /// Wake-ups the SQPOLL thread asked for and got.
-    wakeups: u64,
-}
-
-impl Ring {
-    fn new(sqpoll: bool) -> Ring {
-        let mut params = SetupParams {
+fn new_ring(sqpoll: bool) -> Ring {
+    step("io_uring_setup");
+    let ring = must(
+        "io_uring_setup",
+        Ring::new(Setup {
+            entries: RING_ENTRIES,
             flags: if sqpoll { IORING_SETUP_SQPOLL } else { 0 },
-            sq_thread_idle: SQ_THREAD_IDLE_MS,
-            ..SetupParams::default()
-        };
-        // SAFETY: io_uring_setup reads and fills one io_uring_params,
-        // which `params` is (its size is checked above).
-        let ret = unsafe {
-            raw_call(
-                nr::io_uring_setup,
-                &[
-                    c_long::from(RING_ENTRIES),
-                    core::ptr::addr_of_mut!(params) as c_long,
-                ],
-            )
-        };
-        let fd = ok(Sys::IoUringSetup, "io_uring_setup", ret);
-        // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-        let fd = unsafe { Fd::from_raw(fd as i32) };
-        check(params.sq_entries >= RING_ENTRIES, || {
-            format!("io_uring_setup gave {} SQ entries", params.sq_entries)
-        });
-        let sq_len = params.sq_off.array as usize + params.sq_entries as usize * 4;
-        let cq_len =
-            params.cq_off.cqes as usize + params.cq_entries as usize * core::mem::size_of::<Cqe>();
-        let (sq_ring, cq_ring) = if params.features & IORING_FEAT_SINGLE_MMAP != 0 {
-            (map(&fd, sq_len.max(cq_len), IORING_OFF_SQ_RING), None)
-        } else {
-            (
-                map(&fd, sq_len, IORING_OFF_SQ_RING),
-                Some(map(&fd, cq_len, IORING_OFF_CQ_RING)),
-            )
-        };
-        let sqes = map(
-            &fd,
-            params.sq_entries as usize * core::mem::size_of::<Sqe>(),
-            IORING_OFF_SQES,
-        );
-        let sq = sq_ring.addr;
-        let cq = cq_ring.as_ref().map_or(sq, |m| m.addr);
-        // SAFETY: the offsets come from io_uring_setup and lie inside the
-        // mappings made with the lengths computed from them; the ring
-        // fields are u32s the kernel aligned.
-        unsafe {
-            let at = |base: *mut u8, off: u32| base.add(off as usize);
-            Ring {
-                sq_tail: at(sq, params.sq_off.tail).cast(),
-                sq_flags: at(sq, params.sq_off.flags).cast(),
-                sq_dropped: at(sq, params.sq_off.dropped).cast(),
-                sq_array: at(sq, params.sq_off.array).cast(),
-                sq_mask: *at(sq, params.sq_off.ring_mask).cast::<u32>(),
-                cq_head: at(cq, params.cq_off.head).cast(),
-                cq_tail: at(cq, params.cq_off.tail).cast(),
-                cq_overflow: at(cq, params.cq_off.overflow).cast(),
-                cq_mask: *at(cq, params.cq_off.ring_mask).cast::<u32>(),
-                cqes: at(cq, params.cq_off.cqes).cast(),
-                sqe_base: sqes.addr.cast(),
-                fd: Some(fd),
-                sqpoll,
-                sq_ring: Some(sq_ring),
-                cq_ring,
-                sqes: Some(sqes),
-                params,
-                wakeups: 0,
-            }
-        }
-    }
-
-    fn raw_fd(&self) -> c_long {
-        self.fd.as_ref().expect("ring fd").as_raw().into()
-    }
-
-    fn enter(&self, to_submit: u32, min_complete: u32, flags: c_long) -> i64 {
-        // SAFETY: io_uring_enter without an argument block (the last two
-        // arguments are 0).
-        let ret = unsafe {
-            raw_call(
-                nr::io_uring_enter,
-                &[
-                    self.raw_fd(),
-                    to_submit.into(),
-                    min_complete.into(),
-                    flags,
-                    0,
-                    0,
-                ],
-            )
-        };
-        ok(Sys::IoUringEnter, "io_uring_enter", ret)
-    }
-
-    /// Takes every completion the CQ ring holds.
-    fn reap(&self, into: &mut Vec<Cqe>) {
-        // SAFETY: the CQ head, tail and entries lie in the live mapping;
-        // only this thread moves the head, the kernel the tail (read with
-        // Acquire, so the entries below it are written).
-        unsafe {
-            let head = (*self.cq_head).load(Ordering::Relaxed);
-            let tail = (*self.cq_tail).load(Ordering::Acquire);
-            let mut at = head;
-            while at != tail {
-                into.push(*self.cqes.add((at & self.cq_mask) as usize));
-                at = at.wrapping_add(1);
-            }
-            (*self.cq_head).store(tail, Ordering::Release);
-        }
-    }
-
-    /// Submits `batch` and waits for its completions.
-    fn run(&mut self, batch: &[Sqe]) -> Vec<Cqe> {
-        let n = batch.len() as u32;
-        check(n > 0 && n <= self.params.sq_entries, || {
-            format!("a batch of {n} entries")
-        });
-        // SAFETY: the SQE slots and the index array lie in the live
-        // mappings; all `n` slots are free, since every earlier batch was
-        // completed before this one. The tail is published with Release
-        // after the entries are written.
-        unsafe {
-            let tail = (*self.sq_tail).load(Ordering::Relaxed);
-            for (i, sqe) in batch.iter().enumerate() {
-                let slot = tail.wrapping_add(i as u32) & self.sq_mask;
-                self.sqe_base.add(slot as usize).write(*sqe);
-                self.sq_array.add(slot as usize).write(slot);
-            }
-            (*self.sq_tail).store(tail.wrapping_add(n), Ordering::Release);
-        }
-        let mut done = Vec::with_capacity(batch.len());
-        if self.sqpoll {
-            // The SQ thread picks the entries up; wait for completions,
-            // waking it if it went to sleep.
-            loop {
-                self.reap(&mut done);
-                if done.len() >= batch.len() {
-                    break;
-                }
-                let mut flags = IORING_ENTER_GETEVENTS;
-                fence(Ordering::SeqCst);
-                // SAFETY: the SQ flags word lies in the live mapping.
-                if unsafe { (*self.sq_flags).load(Ordering::Relaxed) } & IORING_SQ_NEED_WAKEUP != 0
-                {
-                    flags |= IORING_ENTER_SQ_WAKEUP;
-                    self.wakeups += 1;
-                }
-                let want = n - done.len() as u32;
-                let ret = self.enter(0, want, flags);
-                check(ret == 0, || format!("io_uring_enter (SQPOLL) gave {ret}"));
-            }
-        } else {
-            let ret = self.enter(n, n, IORING_ENTER_GETEVENTS);
-            check(ret == i64::from(n), || {
-                format!("io_uring_enter submitted {ret} of {n}")
-            });
-            loop {
-                self.reap(&mut done);
-                if done.len() >= batch.len() {
-                    break;
-                }
-                self.enter(0, n - done.len() as u32, IORING_ENTER_GETEVENTS);
-            }
-        }
-        check(done.len() == batch.len(), || {
-            format!("{} completions for {} requests: {done:?}", done.len(), n)
-        });
-        let index = report::ring_index(self.sqpoll);
-        report::add(&TOTALS.ring_ops[index], n.into());
-        let async_ops = batch.iter().filter(|s| s.flags & IOSQE_ASYNC != 0).count();
-        report::add(&TOTALS.ring_async_ops[index], async_ops as u64);
-        done
-    }
-
-    /// Checks the ring lost nothing, unmaps it and closes it; either order,
-    /// since the mapping holds the ring too.
-    fn finish(mut self, close_first: bool) {
-        // SAFETY: both counters lie in the live mappings.
-        let (dropped, overflow) = unsafe {
-            (
-                (*self.sq_dropped).load(Ordering::Relaxed),
-                (*self.cq_overflow).load(Ordering::Relaxed),
-            )
-        };
-        check(dropped == 0 && overflow == 0, || {
-            format!("the ring dropped {dropped} submissions, overflowed {overflow} completions")
-        });
-        let mut fd = self.fd.take();
-        let mut close = || {
-            if let Some(fd) = fd.take() {
-                step("close the ring");
-                ok(Sys::Close, "close the ring", fd.close());
-            }
-        };
-        if close_first {
-            close();
-        }
-        step("munmap the ring");
-        for mapping in [self.sqes.take(), self.cq_ring.take(), self.sq_ring.take()]
-            .into_iter()
-            .flatten()
-        {
-            unmap(mapping);
-        }
-        close();
-    }
+            sq_thread_idle_ms: SQ_THREAD_IDLE_MS,
+            on_call: Some(count_ring_call),
+        }),
+    );
+    check(ring.params().sq_entries >= RING_ENTRIES, || {
+        format!(
+            "io_uring_setup gave {} SQ entries",
+            ring.params().sq_entries
+        )
+    });
+    ring
 }
 
-fn sqe(opcode: u8, flags: u8, user_data: u64) -> Sqe {
-    Sqe {
-        opcode,
-        flags,
-        user_data,
-        ..Sqe::default()
-    }
+/// Submits `batch`, waits for its completions and counts them.
+fn run(ring: &mut Ring, sqpoll: bool, batch: &[Sqe]) -> Vec<Cqe> {
+    let done = must("io_uring", ring.run(batch));
+    let index = report::ring_index(sqpoll);
+    report::add(&TOTALS.ring_ops[index], batch.len() as u64);
+    let async_ops = batch.iter().filter(|s| s.flags & IOSQE_ASYNC != 0).count();
+    report::add(&TOTALS.ring_async_ops[index], async_ops as u64);
+    done
 }
 
-fn transfer(opcode: u8, flags: u8, file: &Fd, buf: *const u8, offset: u64, user_data: u64) -> Sqe {
+/// Checks the ring lost nothing, then unmaps and closes it in the order
+/// given.
+fn finish(ring: Ring, close_first: bool) {
+    let (dropped, overflow) = ring.lost();
+    check(dropped == 0 && overflow == 0, || {
+        format!("the ring dropped {dropped} submissions, overflowed {overflow} completions")
+    });
+    step("tear the ring down");
+    must("tear the ring down", ring.finish(close_first));
+}
+
+fn sqe(opcode: u32, flags: u8, user_data: u64) -> Sqe {
+    Sqe::new(opcode, flags, user_data)
+}
+
+fn transfer(opcode: u32, flags: u8, file: &Fd, buf: *const u8, offset: u64, user_data: u64) -> Sqe {
     Sqe {
         fd: file.as_raw(),
         addr: buf as u64,
@@ -414,8 +110,7 @@ fn expect_results(what: &str, done: &[Cqe], expected: &[(u64, i32)]) {
 /// reads on a file (half of them handed to io-wq workers with
 /// IOSQE_ASYNC), each checked, then torn down.
 pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
-    step("io_uring_setup");
-    let mut ring = Ring::new(sqpoll);
+    let mut ring = new_ring(sqpoll);
     report::add(&TOTALS.rings[report::ring_index(sqpoll)], 1);
     let path = format!("{WORK_DIR}/u{id}");
     step("create the file");
@@ -441,7 +136,7 @@ pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
                 )
             })
             .collect();
-        let done = ring.run(&nops);
+        let done = run(&mut ring, sqpoll, &nops);
         expect_results(
             "NOP",
             &done,
@@ -471,7 +166,7 @@ pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
                 tag | 0x11,
             ),
         ];
-        let done = ring.run(&writes);
+        let done = run(&mut ring, sqpoll, &writes);
         expect_results(
             "WRITE",
             &done,
@@ -481,7 +176,7 @@ pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
             fd: file.as_raw(),
             ..sqe(IORING_OP_FSYNC, IOSQE_ASYNC, tag | 0x12)
         };
-        let done = ring.run(&[sync]);
+        let done = run(&mut ring, sqpoll, &[sync]);
         expect_results("FSYNC", &done, &[(tag | 0x12, 0)]);
 
         step("io_uring reads");
@@ -504,7 +199,7 @@ pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
                 tag | 0x21,
             ),
         ];
-        let done = ring.run(&reads);
+        let done = run(&mut ring, sqpoll, &reads);
         expect_results(
             "READ",
             &done,
@@ -522,7 +217,7 @@ pub fn ring_session(id: u64, sqpoll: bool, cycles: u32) {
     }
     let wakeups = ring.wakeups;
     report::add(&TOTALS.sq_wakeups, wakeups);
-    ring.finish(id % 2 == 0);
+    finish(ring, id % 2 == 0);
     if sqpoll && cycles >= 4 {
         check(wakeups > 0, || {
             "the SQPOLL thread never asked for a wake-up after its idle time".into()
