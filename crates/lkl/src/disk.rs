@@ -32,6 +32,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
 
 use lkl_sys::lkl_host::virtio::{
     self, BlockBackend, BlockConfig, BlockDevice, FileBackend, Hotplug,
@@ -320,56 +321,16 @@ impl Disk {
         options: Option<&str>,
     ) -> io::Result<Mount> {
         let (major, minor) = self.device_number(partition)?;
-        let dev = fs::makedev(major, minor);
-        let node_name = format!("{dev:08x}");
-        let node = format!("{DEV_DIR}/{node_name}");
-        let target = PathBuf::from(format!("{MNT_DIR}/{node_name}"));
-        fs::create_dir_all(DEV_DIR)?;
-        match fs::mknod(&node, FileType::BlockDevice, Mode::RUSR | Mode::WUSR, dev) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(Errno::EXIST.raw()) => {}
-            Err(e) => return Err(e),
-        }
-        fs::create_dir_all(&target)?;
         let flags = if self.read_only {
             flags | MountFlags::RDONLY
         } else {
             flags
         };
-        let data = options
-            .map(CString::new)
-            .transpose()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let what = match partition {
             Some(n) => format!("{} partition {n}", self.name),
             None => self.name.clone(),
         };
-        let types = match fstype {
-            Some(t) => vec![t.to_owned()],
-            None => block_filesystems()?,
-        };
-        let mut last = None;
-        for t in &types {
-            match raw::mount(node.as_str(), &target, t.as_str(), flags, data.as_deref()) {
-                Ok(()) => {
-                    return Ok(Mount {
-                        target,
-                        node: PathBuf::from(node),
-                        fstype: t.clone(),
-                        unmounted: false,
-                    })
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let _ = fs::remove_dir(&target);
-        let errno = last.unwrap_or(Errno::NODEV);
-        let detail = if fstype.is_some() {
-            format!("mount as {}", types.join(""))
-        } else {
-            format!("no file system recognised it (tried {})", types.join(", "))
-        };
-        Err(context(format!("{what}: {detail}"), io::Error::from(errno)))
+        mount_node(fs::makedev(major, minor), &what, fstype, flags, options)
     }
 
     /// Removes the disk from the kernel. Refused while it is in use, by a
@@ -393,6 +354,92 @@ impl Disk {
     }
 }
 
+/// Mounts block device `dev` (a number from [`fs::makedev`]) as
+/// [`Disk::mount`] does a disk's: through the node `/dev/<dev>` on
+/// `/mnt/<dev>` (`<dev>` in eight hex digits, as LKL names them), made if
+/// missing, with file system `fstype` or the first that takes it.
+///
+/// # Errors
+///
+/// As [`Disk::mount`].
+pub fn mount_device(
+    dev: u64,
+    fstype: Option<&str>,
+    flags: MountFlags,
+    options: Option<&str>,
+) -> io::Result<Mount> {
+    mount_node(dev, &format!("device {dev:08x}"), fstype, flags, options)
+}
+
+/// Unmounts what [`mount_device`] or [`Disk::mount`] mounted of device
+/// `dev`, retrying every 10 ms while the kernel says `EBUSY`, for up to
+/// `timeout`; then removes its mount point and device node. This is the
+/// path-based twin of [`Mount::unmount_timeout`], for a mount whose
+/// [`Mount`] was given up with [`Mount::keep`].
+///
+/// # Errors
+///
+/// The kernel's error; `EBUSY` if it stayed busy for `timeout`.
+pub fn unmount_device(dev: u64, flags: UnmountFlags, timeout: Duration) -> io::Result<()> {
+    let (node, target) = device_paths(dev);
+    unmount_paths(&target, Path::new(&node), flags, timeout)
+}
+
+/// The device node and the mount point of device `dev`.
+fn device_paths(dev: u64) -> (String, PathBuf) {
+    (
+        format!("{DEV_DIR}/{dev:08x}"),
+        PathBuf::from(format!("{MNT_DIR}/{dev:08x}")),
+    )
+}
+
+fn mount_node(
+    dev: u64,
+    what: &str,
+    fstype: Option<&str>,
+    flags: MountFlags,
+    options: Option<&str>,
+) -> io::Result<Mount> {
+    let (node, target) = device_paths(dev);
+    fs::create_dir_all(DEV_DIR)?;
+    match fs::mknod(&node, FileType::BlockDevice, Mode::RUSR | Mode::WUSR, dev) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(Errno::EXIST.raw()) => {}
+        Err(e) => return Err(e),
+    }
+    fs::create_dir_all(&target)?;
+    let data = options
+        .map(CString::new)
+        .transpose()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let types = match fstype {
+        Some(t) => vec![t.to_owned()],
+        None => block_filesystems()?,
+    };
+    let mut last = None;
+    for t in &types {
+        match raw::mount(node.as_str(), &target, t.as_str(), flags, data.as_deref()) {
+            Ok(()) => {
+                return Ok(Mount {
+                    target,
+                    node: PathBuf::from(node),
+                    fstype: t.clone(),
+                    unmounted: false,
+                })
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let _ = fs::remove_dir(&target);
+    let errno = last.unwrap_or(Errno::NODEV);
+    let detail = if fstype.is_some() {
+        format!("mount as {}", types.join(""))
+    } else {
+        format!("no file system recognised it (tried {})", types.join(", "))
+    };
+    Err(context(format!("{what}: {detail}"), io::Error::from(errno)))
+}
+
 impl Drop for Disk {
     fn drop(&mut self) {
         if !self.removed {
@@ -401,28 +448,15 @@ impl Drop for Disk {
     }
 }
 
-/// Mounts the virtual file system `fstype` on `dir` unless `probe`, a path
-/// below it, shows it is there already.
-fn mount_virtual(fstype: &str, dir: &str, probe: &str) -> io::Result<()> {
-    if fs::metadata(probe).is_ok() {
-        return Ok(());
-    }
-    fs::create_dir_all(dir)?;
-    match raw::mount(fstype, dir, fstype, MountFlags::empty(), None) {
-        Ok(()) | Err(Errno::BUSY) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Mounts sysfs on /sys unless it is there.
 fn mount_sysfs() -> io::Result<()> {
-    mount_virtual("sysfs", SYSFS, &format!("{SYSFS}/bus"))
+    fs::mount_virtual("sysfs", SYSFS).map(drop)
 }
 
 /// The file systems the kernel has that need a block device, from
 /// /proc/filesystems (those not marked `nodev`).
 fn block_filesystems() -> io::Result<Vec<String>> {
-    mount_virtual("proc", "/proc", "/proc/self")?;
+    fs::mount_virtual("proc", "/proc")?;
     let list = fs::read_to_string("/proc/filesystems")?;
     Ok(list
         .lines()
@@ -460,7 +494,7 @@ impl Mount {
     /// # Errors
     ///
     /// The kernel's error; `EBUSY` if it stayed busy for `timeout`.
-    pub fn unmount_timeout(mut self, timeout: std::time::Duration) -> io::Result<()> {
+    pub fn unmount_timeout(mut self, timeout: Duration) -> io::Result<()> {
         let result = self.unmount_inner(timeout);
         self.unmounted = true;
         result
@@ -473,30 +507,49 @@ impl Mount {
     ///
     /// As [`unmount_timeout`](Mount::unmount_timeout).
     pub fn unmount(self) -> io::Result<()> {
-        self.unmount_timeout(std::time::Duration::from_secs(1))
+        self.unmount_timeout(Duration::from_secs(1))
     }
 
-    fn unmount_inner(&mut self, timeout: std::time::Duration) -> io::Result<()> {
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            match raw::umount(&self.target, UnmountFlags::empty()) {
-                Ok(()) => break,
-                Err(Errno::BUSY) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(e) => return Err(context(self.target.display(), e.into())),
-            }
-        }
-        let _ = fs::remove_dir(&self.target);
-        let _ = fs::remove_file(&self.node);
-        Ok(())
+    /// Gives up the guard and leaves the file system mounted: returns the
+    /// mount point. Unmount it later with [`unmount_device`] (LKL's C API
+    /// mounts and unmounts by device number, holding no guard).
+    pub fn keep(mut self) -> PathBuf {
+        self.unmounted = true;
+        std::mem::take(&mut self.target)
     }
+
+    fn unmount_inner(&mut self, timeout: Duration) -> io::Result<()> {
+        unmount_paths(&self.target, &self.node, UnmountFlags::empty(), timeout)
+    }
+}
+
+/// Unmounts `target`, retrying while busy for up to `timeout`, then removes
+/// it and the device node `node`.
+fn unmount_paths(
+    target: &Path,
+    node: &Path,
+    flags: UnmountFlags,
+    timeout: Duration,
+) -> io::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match raw::umount(target, flags) {
+            Ok(()) => break,
+            Err(Errno::BUSY) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(context(target.display(), e.into())),
+        }
+    }
+    let _ = fs::remove_dir(target);
+    let _ = fs::remove_file(node);
+    Ok(())
 }
 
 impl Drop for Mount {
     fn drop(&mut self) {
         if !self.unmounted {
-            let _ = self.unmount_inner(std::time::Duration::from_secs(1));
+            let _ = self.unmount_inner(Duration::from_secs(1));
         }
     }
 }

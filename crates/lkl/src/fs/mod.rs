@@ -439,6 +439,44 @@ pub fn sync() -> io::Result<()> {
     Ok(raw::sync()?)
 }
 
+/// Mounts the virtual file system `fstype` (`proc`, `sysfs`, ...) on
+/// directory `dir`, making it if missing, unless a file system is mounted
+/// there already (the directory's device differs from its parent's).
+/// Returns whether this call mounted it. A directory it made is removed
+/// again if the mount fails.
+///
+/// ```
+/// # let kernel = lkl::Kernel::builder().memory_mib(32).boot()?;
+/// assert!(lkl::fs::mount_virtual("proc", "/proc")?);
+/// assert!(lkl::fs::exists("/proc/self")?);
+/// assert!(!lkl::fs::mount_virtual("proc", "/proc")?);
+/// assert!(lkl::fs::mount_virtual("no-such-fs", "/none").is_err());
+/// assert!(!lkl::fs::exists("/none")?);
+/// # kernel.halt()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn mount_virtual(fstype: &str, dir: &str) -> io::Result<bool> {
+    let made = match raw::mkdir(dir, DIR_MODE) {
+        Ok(()) => true,
+        Err(crate::Errno::EXIST) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if !made && metadata(dir)?.dev() != metadata(format!("{dir}/.."))?.dev() {
+        return Ok(false);
+    }
+    match raw::mount(fstype, dir, fstype, MountFlags::empty(), None) {
+        Ok(()) => Ok(true),
+        // Some file systems refuse a second mount of the same instance.
+        Err(crate::Errno::BUSY) => Ok(false),
+        Err(e) => {
+            if made {
+                let _ = raw::rmdir(dir);
+            }
+            Err(e.into())
+        }
+    }
+}
+
 /// The whole content of a file.
 ///
 /// ```
