@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 
 #include <lkl/asm/host_ops.h>
 #include <lkl/asm/syscalls.h>
@@ -110,6 +111,97 @@ int lkl_mount_fs(char *fstype);
 /* umount2(path, flags), retrying every 10 ms on -LKL_EBUSY until
  * timeout_ms has passed. */
 long lkl_umount_timeout(char *path, int flags, long timeout_ms);
+
+/*
+ * Disks. A struct lkl_disk with ops NULL is the image open at fd (a regular
+ * file or a block device, whose size is a whole number of 512-byte
+ * sectors), read and written with preadv/pwritev; the disk is read-only if
+ * fd was opened O_RDONLY. The image is opened anew through /proc/self/fd
+ * and locked (shared if read-only, else exclusive), so the same image
+ * cannot be added twice for writing (-LKL_EBUSY); fd may be closed after
+ * lkl_disk_add.
+ *
+ * With ops, the program serves the disk: get_capacity is called once, in
+ * lkl_disk_add (0 and a size of at least 512 bytes, or a negative errno);
+ * request is called with a copy of the struct lkl_disk as lkl_disk_add
+ * leaves it (dev set), from the device's host I/O threads rather than from the
+ * thread that runs the kernel as LKL does. Unlike LKL, requests of one
+ * disk may come from several threads; they are still made one at a time
+ * unless the disk is added with lkl_disk_add_flags(disk,
+ * LKL_DISK_CONCURRENT_REQUESTS), which lets a thread-safe request run on
+ * several threads at once. request must not call the disk functions below.
+ * It returns LKL_DEV_BLK_STATUS_OK, _UNSUP, or anything else for an I/O
+ * error. Requests are READ and WRITE of req->count buffers from sector
+ * req->sector (512 bytes each) and FLUSH (no buffers: make the writes
+ * done so far durable).
+ */
+struct iovec;
+
+#define LKL_DEV_BLK_TYPE_READ		0
+#define LKL_DEV_BLK_TYPE_WRITE		1
+#define LKL_DEV_BLK_TYPE_FLUSH		4
+#define LKL_DEV_BLK_TYPE_FLUSH_OUT	5
+
+#define LKL_DEV_BLK_STATUS_OK		0
+#define LKL_DEV_BLK_STATUS_IOERR	1
+#define LKL_DEV_BLK_STATUS_UNSUP	2
+
+struct lkl_blk_req {
+	unsigned int type;
+	unsigned int prio;		/* always 0 */
+	unsigned long long sector;
+	struct iovec *buf;
+	int count;
+};
+
+struct lkl_dev_blk_ops;
+
+struct lkl_disk {
+	void *dev;			/* set by lkl_disk_add */
+	union {
+		int fd;
+		void *handle;
+	};
+	struct lkl_dev_blk_ops *ops;
+};
+
+struct lkl_dev_blk_ops {
+	int (*get_capacity)(struct lkl_disk disk, unsigned long long *res);
+	int (*request)(struct lkl_disk disk, struct lkl_blk_req *req);
+};
+
+/* lkl_disk_add_flags: the disk's request may run on several threads at
+ * once. */
+#define LKL_DISK_CONCURRENT_REQUESTS	1
+
+/* Add a disk, before or after lkl_start_kernel: its id (from 0) or a
+ * negative errno (-LKL_EBADF for a bad fd, -LKL_EINVAL for what is not a
+ * disk image or for ops without both functions). Sets disk->dev. */
+int lkl_disk_add(struct lkl_disk *disk);
+int lkl_disk_add_flags(struct lkl_disk *disk, unsigned int flags);
+/* Remove the disk that lkl_disk_add set disk.dev for: 0, -LKL_EINVAL if it
+ * names no disk, or -LKL_EBUSY while one of its block devices is open (a
+ * file system of it is mounted). After lkl_sys_halt it always succeeds. */
+int lkl_disk_remove(struct lkl_disk disk);
+/* The device number (new_encode_dev) of partition part (0: whole disk):
+ * 0, -LKL_ENODEV for an unknown disk, -LKL_ENOENT for a missing partition. */
+int lkl_get_virtio_blkdev(int disk_id, unsigned int part, uint32_t *pdevid);
+/* The device number in the sysfs file at sysfs_path ("MAJOR:MINOR"). */
+int lkl_encode_dev_from_sysfs(const char *sysfs_path, uint32_t *pdevid);
+/* Mount partition part (0: whole disk) through /dev/%08x on /mnt/%08x (the
+ * device number), made if missing, and write that path to mnt_str (at
+ * least 14 bytes, else -LKL_ERANGE). fs_type NULL tries every block file
+ * system of the kernel. A read-only disk is mounted read-only. */
+long lkl_mount_dev(unsigned int disk_id, unsigned int part, const char *fs_type,
+		   int flags, const char *opts, char *mnt_str,
+		   unsigned int mnt_str_len);
+long lkl_mount_blkdev(unsigned int dev, const char *fs_type, int flags,
+		      const char *opts, char *mnt_str, unsigned int mnt_str_len);
+/* Unmount it, retrying every 10 ms on -LKL_EBUSY until timeout_ms, then
+ * remove the mount point and the device node. */
+long lkl_umount_dev(unsigned int disk_id, unsigned int part, int flags,
+		    long timeout_ms);
+long lkl_umount_blkdev(unsigned int dev, int flags, long timeout_ms);
 
 /* Directory streams over getdents64. On failure lkl_opendir returns NULL
  * and stores a negative errno in *err; lkl_readdir returns NULL at the end

@@ -4,8 +4,7 @@
 use core::ffi::{c_char, c_int, c_long, CStr};
 use std::time::Duration;
 
-use lkl::fs::{raw, Mode, MountFlags};
-use lkl::{Errno, PathArg};
+use lkl::Errno;
 use lkl_sys::nr;
 
 use crate::{arg, is_err, neg, syscall};
@@ -28,39 +27,22 @@ pub unsafe extern "C" fn lkl_mount_fs(fstype: *const c_char) -> c_int {
     // SAFETY: by the caller's promise `fstype` is NUL-terminated.
     let fstype = unsafe { CStr::from_ptr(fstype) };
     let name = fstype.to_bytes();
-    if name.is_empty() || name.len() > MAX_FSTYPE_LEN || name.contains(&b'/') {
+    if name.is_empty()
+        || name.len() > MAX_FSTYPE_LEN
+        || name.contains(&b'/')
+        || name == b"."
+        || name == b".."
+    {
         return neg(Errno::INVAL);
     }
-    let mut path = b"/".to_vec();
-    path.extend_from_slice(name);
-    let path = path.as_slice();
-    match raw::mkdir(path, Mode::from_bits_truncate(0xff)) {
-        Ok(()) | Err(Errno::EXIST) => {}
-        Err(e) => return neg(e),
+    let Ok(name) = core::str::from_utf8(name) else {
+        return neg(Errno::INVAL);
+    };
+    match lkl::fs::mount_virtual(name, &format!("/{name}")) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => -e.raw_os_error().unwrap_or(Errno::IO.raw()),
     }
-    // Linux would stack a second mount on the first: tell it apart by
-    // the device of the directory, which differs from the root's once
-    // something is mounted there.
-    match (device_of("/"), device_of(path)) {
-        (Ok(root), Ok(dir)) if root != dir => return 1,
-        (Err(e), _) | (_, Err(e)) => return neg(e),
-        _ => {}
-    }
-    match raw::mount("none", path, fstype, MountFlags::empty(), None) {
-        Ok(()) => 0,
-        Err(Errno::BUSY) => 1,
-        Err(e) => {
-            // Leave no directory behind that this call made; the mount's
-            // error is the one to report.
-            let _ = raw::rmdir(path);
-            neg(e)
-        }
-    }
-}
-
-/// st_dev of `path` (following symlinks).
-fn device_of(path: impl PathArg) -> lkl::Result<u64> {
-    raw::stat(path).map(|st| st.st_dev)
 }
 
 /// Unmounts `path` (umount2 with `flags`), retrying every 10 ms while the

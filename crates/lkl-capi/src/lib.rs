@@ -17,6 +17,7 @@
 #![allow(non_upper_case_globals)]
 
 mod dir;
+mod disk;
 mod errno;
 mod fs;
 mod net;
