@@ -30,6 +30,7 @@ cc_lkl() {
 		die "$out got an executable stack: $(readelf -lW "$bin/$out" | grep GNU_STACK)"
 }
 cc_lkl boot "$TOP/tests/c/boot.c" -pthread
+cc_lkl disk "$TOP/tests/c/disk.c" -pthread
 cc_lkl headers "$TOP/tests/c/headers.c"
 cc_lkl headers-lkl-first "$TOP/tests/c/headers.c" -DLKL_FIRST
 cc_lkl hello "$TOP/examples/c/hello.c"
@@ -45,9 +46,65 @@ out=$("$bin/hello")
 printf '%s\n' "$out"
 grep -q '^read back: hello from Linux$' <<<"$out" || die "hello did not read its file back"
 
-info "C boot test (TAP13)"
+info "C disk tests (TAP13)"
 (cd "$TOP" && cargo build --release --quiet -p tap13)
 tap13=$(cd "$TOP" && cargo metadata --format-version 1 --no-deps |
 	jq -r .target_directory)/release/tap13
+images=$BUILD/c-disk-images
+rm -rf "$images"
+mkdir -p "$images"
+# Sparse images of LKL's sizes: btrfs needs 115 MB at least, xfs 300 MB.
+mkimage() {
+	local fs=$1 mb=$2 img=$images/$3.img
+	truncate -s "${mb}M" "$img"
+	local quiet=-q
+	[ "$fs" != vfat ] || quiet=
+	# shellcheck disable=SC2086
+	"mkfs.$fs" $quiet "$img" >/dev/null || die "mkfs.$fs $img failed"
+	printf '%s\n' "$img"
+}
+disk_runs=()
+fs_checked=()
+for spec in ext4:32 btrfs:128 xfs:300 vfat:32; do
+	fs=${spec%%:*}
+	if ! command -v "mkfs.$fs" >/dev/null; then
+		info "skipping disk $fs: mkfs.$fs is not installed (scripts/install-deps.sh)"
+		continue
+	fi
+	img=$(mkimage "$fs" "${spec#*:}" "$fs")
+	disk_runs+=("$bin/disk fs $fs $img")
+	fs_checked+=("$fs")
+done
+command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 is needed for the C disk tests"
+disk_runs+=("$bin/disk memory $(mkimage ext4 16 memory)")
+disk_runs+=("$bin/disk memory-concurrent $(mkimage ext4 16 memory-concurrent)")
+disk_runs+=("$bin/disk misc $(mkimage ext4 32 misc)")
+"$tap13" "${disk_runs[@]}"
+
+# The file the fs runs wrote must be in each image as the host reads it:
+# through a read-only loop mount where the host kernel has the file system
+# (probed by trying), else through mtools for vfat.
+expected='written through lkl.h by tests/c/disk.c'
+for fs in "${fs_checked[@]}"; do
+	img=$images/$fs.img
+	dir=$images/$fs.mnt
+	mkdir -p "$dir"
+	if mount -o loop,ro -t "$fs" "$img" "$dir" 2>/dev/null; then
+		got=$(cat "$dir/hello" 2>/dev/null || true)
+		umount "$dir"
+		how="a host loop mount"
+	elif [ "$fs" = vfat ] && command -v mtype >/dev/null; then
+		got=$(mtype -i "$img" ::/hello 2>/dev/null || true)
+		how=mtools
+	else
+		info "disk $fs: the host can neither loop-mount nor read the image; not cross-checked"
+		continue
+	fi
+	[ "$got" = "$expected" ] || die "disk $fs: the host read '$got' from $img through $how"
+	info "disk $fs: the host reads the file back through $how"
+done
+rm -rf "$images"
+
+info "C boot test (TAP13)"
 "$tap13" "$bin/boot" "$bin/boot bad-mem" "$bin/boot bad-quote" \
 	"$bin/boot lifecycle" "$bin/boot silent"
