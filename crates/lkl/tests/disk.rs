@@ -4,34 +4,22 @@
 //! checked by the file system's own checker on the host.
 //!
 //! A process holds one kernel, so each scenario runs in a child process
-//! (this binary again, `LKL_DISK_SCENARIO` naming it); the parent prints
+//! (this binary again, `LKL_TEST_SCENARIO` naming it); the parent prints
 //! `ok`/`FAILED` per scenario and `disk: N passed, M failed`.
+
+mod support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lkl::disk::Disk;
 use lkl::fs::{self, File, MountFlags};
 
-const SCENARIO_VAR: &str = "LKL_DISK_SCENARIO";
+use support::{pattern, Outcome};
+
 const IMAGE_VAR: &str = "LKL_DISK_IMAGE";
-
-type Outcome = Result<(), Box<dyn std::error::Error>>;
-
-/// Bytes that differ from block to block, so misplaced blocks show.
-fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 fn image() -> PathBuf {
     PathBuf::from(std::env::var_os(IMAGE_VAR).expect("image path"))
@@ -137,6 +125,10 @@ fn partitions() -> Outcome {
         .mount(Some(3), None, MountFlags::empty(), None)
         .expect_err("partition 3 does not exist");
     assert!(err.to_string().contains("no partition 3"), "{err}");
+    assert!(
+        err.to_string().contains(&image().display().to_string()),
+        "the error names the image: {err}"
+    );
     first.unmount()?;
     second.unmount()?;
     disk.remove().map_err(|(_, e)| e)?;
@@ -223,39 +215,19 @@ fn partitioned_image(path: &Path, label: &str) -> Result<(), String> {
 }
 
 fn run_child(name: &str, image: &Path) -> Result<String, String> {
-    let start = Instant::now();
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .env(SCENARIO_VAR, name)
-        .env(IMAGE_VAR, image)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let limit = Duration::from_secs(60);
-    loop {
-        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
-            break;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let run = support::run(
+        name,
+        name,
+        image.parent().unwrap_or(Path::new("/")),
+        &[(IMAGE_VAR, image.display().to_string())],
+        Duration::from_secs(60),
     );
-    if out.status.success() {
-        Ok(format!("{:.2}s", start.elapsed().as_secs_f64()))
+    if run.ok() {
+        Ok(format!("{:.2}s", run.elapsed.as_secs_f64()))
     } else {
         Err(format!(
-            "{} after {:?}\n{text}",
-            out.status,
-            start.elapsed()
+            "{:?} after {:?}\n{}",
+            run.status, run.elapsed, run.out
         ))
     }
 }
@@ -316,21 +288,12 @@ fn host(cmd: &[&str], image: &Path) -> Result<(), String> {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO_VAR) {
-        let Some((_, scenario)) = SCENARIOS
-            .iter()
-            .chain(PARTITION_SCENARIOS)
-            .find(|(n, _)| *n == name)
-        else {
-            eprintln!("unknown scenario {name}");
-            std::process::exit(2);
-        };
-        if let Err(e) = scenario() {
-            eprintln!("{name}: {e}");
-            std::process::exit(1);
-        }
-        std::process::exit(0);
-    }
+    let all: Vec<support::Scenario> = SCENARIOS
+        .iter()
+        .chain(PARTITION_SCENARIOS)
+        .copied()
+        .collect();
+    support::child_entry(&all);
     let dir = std::env::temp_dir().join(format!("lkl-disk-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let (mut passed, mut failed) = (0, 0);
