@@ -23,9 +23,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lkl::disk::Disk;
-use lkl::fs::{self, MountFlags};
-use support::tree::{self, Caps, Host, Lib};
+use support::tree::{self, Caps, Host};
 use support::{Outcome, TempDir};
 
 /// Names the file system a child works on.
@@ -91,91 +89,16 @@ fn image_path(dir: &Path, fs: &Fs) -> PathBuf {
     dir.join(format!("{}.img", fs.name))
 }
 
-fn boot() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
-    Ok(lkl::Kernel::builder()
-        .memory_mib(128)
-        .console_to_stderr()
-        .boot()?)
-}
-
 /// Writes the tree through the library's kernel.
 fn lib_write() -> Outcome {
     let fs = child_fs();
-    let image = image_path(&support::dir(), fs);
-    let disk = Disk::open(&image)?;
-    let kernel = boot()?;
-    let mount = disk.mount(None, Some(fs.name), MountFlags::empty(), None)?;
-    let entries = tree::spec(fs.caps);
-    tree::build(
-        &Lib {
-            root: mount.path().to_owned(),
-        },
-        &entries,
-        fs.caps,
-    )?;
-    println!("wrote {} entries on {}", entries.len(), image.display());
-    mount.unmount()?;
-    disk.remove().map_err(|(_, e)| e)?;
-    kernel.halt()?;
-    Ok(())
+    tree::write_session(&image_path(&support::dir(), fs), fs.name, fs.caps)
 }
 
-/// Opens the image read-only, checks the tree, and tries to change it in
-/// every way: each attempt must fail with `EROFS`.
+/// Reads the tree back read-only; every write must fail with `EROFS`.
 fn lib_read_only() -> Outcome {
     let fs = child_fs();
-    let image = image_path(&support::dir(), fs);
-    let disk = Disk::open_read_only(&image)?;
-    let kernel = boot()?;
-    let mount = disk.mount(None, Some(fs.name), MountFlags::empty(), None)?;
-    let root = mount.path().to_owned();
-    let want = tree::expected(&tree::spec(fs.caps), fs.caps);
-    let got = tree::manifest(&Lib { root: root.clone() }, fs.caps)?;
-    let diff = tree::diff(&want, &got, 20);
-    if !diff.is_empty() {
-        return Err(format!("the library reads a different tree:\n{diff}").into());
-    }
-    println!("read back {} entries exactly", got.len());
-    let t = root.join(tree::TOP);
-    let small = t.join("small");
-    let attempts: Vec<(&str, std::io::Result<()>)> = vec![
-        ("create", fs::write(t.join("new"), b"x")),
-        ("mkdir", fs::create_dir(t.join("newdir"))),
-        (
-            "open for writing",
-            fs::File::options().write(true).open(&small).map(drop),
-        ),
-        ("truncate", fs::truncate(&small, 0)),
-        ("unlink", fs::remove_file(&small)),
-        ("rename", fs::rename(&small, t.join("renamed"))),
-        (
-            "chmod",
-            fs::set_permissions(&small, fs::Permissions::from_mode(0o777)),
-        ),
-        (
-            "utimes",
-            fs::set_times(&small, fs::FileTimes::new().set_modified_now()),
-        ),
-        (
-            "setxattr",
-            fs::set_xattr(&small, "user.new", b"v", fs::XattrFlags::empty()),
-        ),
-    ];
-    let mut wrong = Vec::new();
-    for (what, result) in attempts {
-        match result {
-            Err(e) if e.raw_os_error() == Some(30) => {}
-            other => wrong.push(format!("{what}: {other:?}")),
-        }
-    }
-    if !wrong.is_empty() {
-        return Err(format!("writes on a read-only disk not refused with EROFS: {wrong:?}").into());
-    }
-    println!("every write refused with EROFS");
-    mount.unmount()?;
-    disk.remove().map_err(|(_, e)| e)?;
-    kernel.halt()?;
-    Ok(())
+    tree::read_only_session(&image_path(&support::dir(), fs), fs.name, fs.caps)
 }
 
 const SCENARIOS: &[support::Scenario] =

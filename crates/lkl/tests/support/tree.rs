@@ -11,10 +11,13 @@ use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use lkl::disk::Disk;
+use lkl::fs::{self, MountFlags};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{fnv, pattern};
+use super::{fnv, pattern, Outcome};
 
 /// What a file system (or the tool reading it) keeps of a tree.
 #[derive(Clone, Copy, Debug)]
@@ -36,6 +39,8 @@ pub struct Caps {
     pub atime: bool,
     /// Whether directories keep the times set on them.
     pub dir_times: bool,
+    /// Names of 255 bytes and symbolic links of 300 (else 100 of each).
+    pub long_names: bool,
 }
 
 impl Caps {
@@ -50,6 +55,7 @@ impl Caps {
         mtime_step_ns: 1,
         atime: true,
         dir_times: true,
+        long_names: true,
     };
     /// vfat: names (case kept), contents, mtime to 2 s.
     pub const FAT: Caps = Caps {
@@ -62,6 +68,7 @@ impl Caps {
         mtime_step_ns: 2_000_000_000,
         atime: false,
         dir_times: false,
+        long_names: true,
     };
 }
 
@@ -134,8 +141,13 @@ pub fn spec(caps: Caps) -> Vec<Entry> {
     add(format!("{TOP}/big"), file((1 << 20) + 123, 3), 0o644);
     add(format!("{TOP}/run.sh"), file(300, 4), 0o4755);
     add(format!("{TOP}/MixedCase.Txt"), file(77, 5), 0o444);
+    let (name_len, link_len) = if caps.long_names {
+        (250, 150)
+    } else {
+        (95, 50)
+    };
     add(
-        format!("{TOP}/{}", "l".repeat(250) + ".long"),
+        format!("{TOP}/{}", "l".repeat(name_len) + ".long"),
         file(500, 6),
         0o644,
     );
@@ -174,7 +186,8 @@ pub fn spec(caps: Caps) -> Vec<Entry> {
         // Longer than an inline (fast) symbolic link.
         add(
             format!("{TOP}/link-long"),
-            Kind::Symlink("x/".repeat(150)),
+            // Not ending in `/`, which Rock Ridge drops.
+            Kind::Symlink("x/".repeat(link_len) + "end"),
             0o777,
         );
     }
@@ -417,7 +430,13 @@ pub fn expected(entries: &[Entry], caps: Caps) -> Vec<String> {
                 ns % 1_000_000_000
             ));
             if caps.atime {
-                fields.push(format!("atime={}.{:09}", inode.atime.0, inode.atime.1));
+                let ns = i128::from(inode.atime.0) * 1_000_000_000 + i128::from(inode.atime.1);
+                let ns = ns - ns % step;
+                fields.push(format!(
+                    "atime={}.{:09}",
+                    ns / 1_000_000_000,
+                    ns % 1_000_000_000
+                ));
             }
         }
         let mut attrs = inode.xattrs.clone();
@@ -826,4 +845,90 @@ impl Builder for Host {
             )
         })
     }
+}
+
+// ---------------------------------------------------------------------------
+// Sessions of the library, each in a child process of its own.
+
+fn boot() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
+    Ok(lkl::Kernel::builder()
+        .memory_mib(128)
+        .console_to_stderr()
+        .boot()?)
+}
+
+/// Writes the tree on `image` through the library's kernel.
+pub fn write_session(image: &Path, fstype: &str, caps: Caps) -> Outcome {
+    let disk = Disk::open(image)?;
+    let kernel = boot()?;
+    let mount = disk.mount(None, Some(fstype), MountFlags::empty(), None)?;
+    let entries = spec(caps);
+    build(
+        &Lib {
+            root: mount.path().to_owned(),
+        },
+        &entries,
+        caps,
+    )?;
+    println!("wrote {} entries on {}", entries.len(), image.display());
+    mount.unmount()?;
+    disk.remove().map_err(|(_, e)| e)?;
+    kernel.halt()?;
+    Ok(())
+}
+
+/// Opens `image` read-only, checks the tree, and tries to change it in
+/// every way: each attempt must fail with `EROFS`.
+pub fn read_only_session(image: &Path, fstype: &str, caps: Caps) -> Outcome {
+    let disk = Disk::open_read_only(image)?;
+    let kernel = boot()?;
+    let mount = disk.mount(None, Some(fstype), MountFlags::empty(), None)?;
+    let root = mount.path().to_owned();
+    let want = expected(&spec(caps), caps);
+    let got = manifest(&Lib { root: root.clone() }, caps)?;
+    let diff = diff(&want, &got, 20);
+    if !diff.is_empty() {
+        return Err(format!("the library reads a different tree:\n{diff}").into());
+    }
+    println!("read back {} entries exactly", got.len());
+    let t = root.join(TOP);
+    let small = t.join("small");
+    let attempts: Vec<(&str, std::io::Result<()>)> = vec![
+        ("create", fs::write(t.join("new"), b"x")),
+        ("mkdir", fs::create_dir(t.join("newdir"))),
+        (
+            "open for writing",
+            fs::File::options().write(true).open(&small).map(drop),
+        ),
+        ("truncate", fs::truncate(&small, 0)),
+        ("unlink", fs::remove_file(&small)),
+        ("rename", fs::rename(&small, t.join("renamed"))),
+        (
+            "chmod",
+            fs::set_permissions(&small, fs::Permissions::from_mode(0o777)),
+        ),
+        (
+            "utimes",
+            fs::set_times(&small, fs::FileTimes::new().set_modified_now()),
+        ),
+        (
+            "setxattr",
+            fs::set_xattr(&small, "user.new", b"v", fs::XattrFlags::empty()),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, result) in attempts {
+        match result {
+            Err(e) if e.raw_os_error() == Some(30) => {}
+            other => wrong.push(format!("{what}: {other:?}")),
+        }
+    }
+    if !wrong.is_empty() {
+        return Err(format!("writes on a read-only disk not refused with EROFS: {wrong:?}").into());
+    }
+    println!("every write refused with EROFS");
+    mount.unmount()?;
+    disk.remove().map_err(|(_, e)| e)?;
+    kernel.halt()?;
+    Ok(())
 }
