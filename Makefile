@@ -7,6 +7,7 @@ BUILD := build
 
 .PHONY: all deps kernel-tree kernel-export uml uml-initrd library rust \
 	test test-boot test-kunit test-rust test-valgrind test-c checkpatch check-series bench soak \
+	fuzz test-fuzz \
 	demo install clean distclean help
 
 # Where 'make install' puts liblkl.a, lkl.h and lkl.pc.
@@ -27,6 +28,7 @@ help:
 	@echo "make test-valgrind the library core's scenarios, each under valgrind (memcheck)"
 	@echo "make checkpatch    checkpatch.pl --strict on every patch"
 	@echo "make bench         boot/halt time, getpid latency vs the host's, RSS"
+	@echo "make fuzz          mount and walk 200 corrupted images per file system (FUZZ_CASES= changes it)"
 	@echo "make soak          20-minute soak: threads come and go, idle pauses, io_uring (SOAK_SECONDS= shortens)"
 	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
 	@echo "make clean         remove build outputs (keeps build/linux and its edits)"
@@ -91,7 +93,11 @@ test-valgrind: rust
 test-c: deps library
 	@scripts/test-c.sh
 
-test: all checkpatch test-rust test-valgrind test-c test-boot test-kunit
+# The short fuzz run of make test: 20 corrupted images per file system.
+test-fuzz: rust
+	@cargo run -q --release -p lkl-fuzz -- --cases 20 --out $(BUILD)/fuzz
+
+test: all checkpatch test-rust test-valgrind test-c test-boot test-kunit test-fuzz
 	@echo "make test: all tests passed"
 
 # Speed and memory against the goals, with host baselines in the same run.
@@ -104,6 +110,13 @@ bench: rust
 # it for development; lkl-soak --help lists them.
 soak: rust
 	@cargo run -q --release -p lkl-soak
+
+# Corrupted images, each mounted, walked and written in a child process:
+# counts of mounted, refused, panicked, oops, hung, crashed; fails on a
+# hang or a crash without a message. Seeds and reproducers in build/fuzz.
+FUZZ_CASES ?= 200
+fuzz: rust
+	@cargo run -q --release -p lkl-fuzz -- --cases $(FUZZ_CASES) --out $(BUILD)/fuzz
 
 check-series: kernel-tree
 	@scripts/check-series.sh

@@ -457,10 +457,11 @@ fn make_cases(o: &Options, fs_name: &str) -> Result<Vec<Case>, String> {
         let file = fs::File::open(&image).map_err(|e| format!("{}: {e}", image.display()))?;
         control(o, recipe, &image)?;
         println!(
-            "{fs_name}: seed image {} ({} MiB, {} metadata sectors) mounts and walks cleanly",
+            "{fs_name}: seed image {} ({} MiB, {} metadata sectors in {} runs) mounts and walks cleanly",
             image.display(),
             recipe.size_mib,
-            map.len()
+            map.len(),
+            map.runs()
         );
         seeds.push((*recipe, image, map, file));
     }
@@ -473,9 +474,13 @@ fn make_cases(o: &Options, fs_name: &str) -> Result<Vec<Case>, String> {
         .map(|number| {
             let (recipe, image, map, file) = &seeds[(number % seeds.len() as u64) as usize];
             let mut rng = Rng::new(case_seed(o.seed, recipe.name, number));
-            let mutations = map
+            let mut mutations = map
                 .mutations(file, &mut rng)
                 .map_err(|e| format!("{}: {e}", image.display()))?;
+            if recipe.fix_btrfs_checksums {
+                mutate::fix_btrfs_checksums(file, &mut mutations)
+                    .map_err(|e| format!("{}: {e}", image.display()))?;
+            }
             Ok(Case {
                 fs: fs_name.to_owned(),
                 number,

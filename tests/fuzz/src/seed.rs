@@ -20,6 +20,8 @@ pub struct Recipe {
     pub size_mib: u64,
     /// mkfs and its options; the image path goes last.
     pub mkfs: &'static [&'static str],
+    /// Re-compute btrfs block checksums after the flips.
+    pub fix_btrfs_checksums: bool,
 }
 
 /// The seeds of each file system; case `n` uses seed `n % seeds`. Where a
@@ -31,12 +33,14 @@ pub const RECIPES: &[Recipe] = &[
         fstype: "ext4",
         size_mib: 16,
         mkfs: &["mkfs.ext4", "-q", "-F"],
+        fix_btrfs_checksums: false,
     },
     Recipe {
         name: "ext4-nocsum",
         fstype: "ext4",
         size_mib: 16,
         mkfs: &["mkfs.ext4", "-q", "-F", "-O", "^metadata_csum"],
+        fix_btrfs_checksums: false,
     },
     // Single metadata: with the default DUP, most flips would be repaired
     // from the good copy before any parser saw them.
@@ -45,6 +49,16 @@ pub const RECIPES: &[Recipe] = &[
         fstype: "btrfs",
         size_mib: 128,
         mkfs: &["mkfs.btrfs", "-q", "-f", "-m", "single"],
+        fix_btrfs_checksums: false,
+    },
+    // The same image, with the checksums of the flipped blocks made right
+    // again (the same name would give the same cases).
+    Recipe {
+        name: "btrfs-csum-fixed",
+        fstype: "btrfs",
+        size_mib: 128,
+        mkfs: &["mkfs.btrfs", "-q", "-f", "-m", "single"],
+        fix_btrfs_checksums: true,
     },
     // mkfs.xfs refuses less than 300 MB.
     Recipe {
@@ -52,24 +66,28 @@ pub const RECIPES: &[Recipe] = &[
         fstype: "xfs",
         size_mib: 320,
         mkfs: &["mkfs.xfs", "-q", "-f"],
+        fix_btrfs_checksums: false,
     },
     Recipe {
         name: "xfs-v4",
         fstype: "xfs",
         size_mib: 320,
         mkfs: &["mkfs.xfs", "-q", "-f", "-m", "crc=0"],
+        fix_btrfs_checksums: false,
     },
     Recipe {
         name: "vfat",
         fstype: "vfat",
         size_mib: 16,
         mkfs: &["mkfs.vfat", "-F", "16"],
+        fix_btrfs_checksums: false,
     },
     Recipe {
         name: "vfat-fat12",
         fstype: "vfat",
         size_mib: 4,
         mkfs: &["mkfs.vfat", "-F", "12"],
+        fix_btrfs_checksums: false,
     },
 ];
 
