@@ -146,8 +146,13 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    if o.replay.is_some() && o.file_systems.len() != 1 {
-        return Err("--replay needs --fs with exactly one file system".into());
+    if let Some(image) = &o.replay {
+        if o.file_systems.len() != 1 {
+            return Err("--replay needs --fs with exactly one file system".into());
+        }
+        if !image.is_file() {
+            return Err(format!("--replay {}: no such image file", image.display()));
+        }
     }
     Ok(o)
 }
@@ -364,7 +369,7 @@ fn save_reproducer(o: &Options, run_log: &Path, case: &Case, verdict: &Verdict) 
                     verdict.class.word(),
                     verdict.detail,
                     MutationList(&case.mutations),
-                    case.fs,
+                    case.recipe.fstype,
                     case.number,
                     o.seed,
                     o.out.display(),
@@ -627,8 +632,10 @@ fn parent(o: &Options) -> Result<bool, String> {
     let mut all = Counts::default();
     if let Some(image) = &o.replay {
         let fs_name = &o.file_systems[0];
+        // Its own name, so that its reproducer does not overwrite the one
+        // it replays.
         let case = Case {
-            fs: fs_name.clone(),
+            fs: format!("{fs_name}-replay"),
             number: 0,
             recipe: seed::recipes_for(fs_name)[0],
             image: image.clone(),
