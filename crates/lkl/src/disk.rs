@@ -27,7 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::ffi::{c_int, CString};
+use std::ffi::{c_int, c_long, CString};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -416,6 +416,7 @@ fn mount_node(
         Some(t) => vec![t.to_owned()],
         None => block_filesystems()?,
     };
+    let log_before = KernelLog::read();
     let mut last = None;
     for t in &types {
         match raw::mount(node.as_str(), &target, t.as_str(), flags, data.as_deref()) {
@@ -432,12 +433,85 @@ fn mount_node(
     }
     let _ = fs::remove_dir(&target);
     let errno = last.unwrap_or(Errno::NODEV);
-    let detail = if fstype.is_some() {
+    let mut detail = if fstype.is_some() {
         format!("mount as {}", types.join(""))
     } else {
         format!("no file system recognised it (tried {})", types.join(", "))
     };
+    // The errno alone rarely says what is wrong with the image; the file
+    // system's own message on the kernel log does.
+    let mut reasons = block_device_name(dev)
+        .map(|name| log_before.new_lines_naming(&KernelLog::read(), &name))
+        .unwrap_or_default();
+    reasons.dedup();
+    if !reasons.is_empty() {
+        detail = format!("{detail} (kernel: {})", reasons.join("; "));
+    }
     Err(context(format!("{what}: {detail}"), io::Error::from(errno)))
+}
+
+/// The name the kernel gives block device `dev` (`vda1`, say), from sysfs.
+fn block_device_name(dev: u64) -> Option<String> {
+    let (major, minor) = (fs::major(dev), fs::minor(dev));
+    let uevent = fs::read_to_string(format!("{SYSFS}/dev/block/{major}:{minor}/uevent")).ok()?;
+    uevent
+        .lines()
+        .find_map(|l| l.strip_prefix("DEVNAME="))
+        .map(str::to_owned)
+}
+
+/// A copy of the kernel's log buffer, to find the lines a failed mount
+/// added to it.
+struct KernelLog(Vec<u8>);
+
+impl KernelLog {
+    /// The log buffer's size in library_defconfig (LOG_BUF_SHIFT 17).
+    const SIZE: usize = 128 << 10;
+
+    /// The whole log, as `syslog(SYSLOG_ACTION_READ_ALL)` gives it; empty
+    /// if the kernel does not give it.
+    fn read() -> KernelLog {
+        const SYSLOG_ACTION_READ_ALL: c_long = 3;
+        let mut buf = vec![0u8; Self::SIZE];
+        let len = crate::syscall::call(
+            lkl_sys::nr::syslog,
+            &[
+                SYSLOG_ACTION_READ_ALL,
+                buf.as_mut_ptr() as c_long,
+                buf.len() as c_long,
+            ],
+        );
+        buf.truncate(len.map_or(0, |n| n as usize));
+        KernelLog(buf)
+    }
+
+    /// The lines of `after` that came after this copy and name device
+    /// `name`, without their log prefixes.
+    fn new_lines_naming(&self, after: &KernelLog, name: &str) -> Vec<String> {
+        let text = String::from_utf8_lossy(&after.0);
+        // The last line seen before marks where the new ones start; each
+        // has a timestamp, so it is found again unless the log wrapped.
+        let start = String::from_utf8_lossy(&self.0)
+            .lines()
+            .last()
+            .and_then(|last| text.rfind(last).map(|at| at + last.len()))
+            .unwrap_or(0);
+        let device = [
+            format!("({name})"),
+            format!("device {name}"),
+            format!("{name}:"),
+        ];
+        text[start..]
+            .lines()
+            .filter(|l| device.iter().any(|d| l.contains(d.as_str())))
+            .map(|l| {
+                l.split_once("] ")
+                    .map_or(l, |(_, msg)| msg)
+                    .trim()
+                    .to_owned()
+            })
+            .collect()
+    }
 }
 
 impl Drop for Disk {
