@@ -126,7 +126,7 @@ demo: uml uml-initrd library
 
 clean:
 	rm -rf $(BUILD)/uml $(BUILD)/uml-initrd $(BUILD)/lib $(BUILD)/kunit-* $(BUILD)/series-check/uml* \
-		$(BUILD)/c-prefix $(BUILD)/c-tests \
+		$(BUILD)/c-prefix $(BUILD)/c-tests $(BUILD)/fuzz \
 		$(BUILD)/gen_init_cpio $(BUILD)/*.json $(BUILD)/*.cases $(BUILD)/*.log $(BUILD)/kunit.diff
 	cargo clean --quiet
 
