@@ -605,11 +605,12 @@ fn unmount_paths(
     flags: UnmountFlags,
     timeout: Duration,
 ) -> io::Result<()> {
-    let deadline = Instant::now() + timeout;
+    // None: a timeout too long to have a deadline (Duration::MAX), forever.
+    let deadline = Instant::now().checked_add(timeout);
     loop {
         match raw::umount(target, flags) {
             Ok(()) => break,
-            Err(Errno::BUSY) if Instant::now() < deadline => {
+            Err(Errno::BUSY) if deadline.map_or(true, |d| Instant::now() < d) => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(e) => return Err(context(target.display(), e.into())),
