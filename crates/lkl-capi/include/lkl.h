@@ -122,7 +122,8 @@ long lkl_umount_timeout(char *path, int flags, long timeout_ms);
  * lkl_disk_add.
  *
  * With ops, the program serves the disk: get_capacity is called once, in
- * lkl_disk_add (0 and a size of at least 512 bytes, or a negative errno);
+ * lkl_disk_add (0 and a size of at least 512 bytes and at most LLONG_MAX,
+ * else -LKL_EFBIG; or a negative errno);
  * request is called with a copy of the struct lkl_disk as lkl_disk_add
  * leaves it (dev set), from the device's host I/O threads rather than from the
  * thread that runs the kernel as LKL does. Unlike LKL, requests of one
@@ -133,7 +134,8 @@ long lkl_umount_timeout(char *path, int flags, long timeout_ms);
  * It returns LKL_DEV_BLK_STATUS_OK, _UNSUP, or anything else for an I/O
  * error. Requests are READ and WRITE of req->count buffers from sector
  * req->sector (512 bytes each) and FLUSH (no buffers: make the writes
- * done so far durable).
+ * done so far durable); a FLUSH answered with _UNSUP counts as done, as
+ * for a disk without a write cache.
  */
 struct iovec;
 

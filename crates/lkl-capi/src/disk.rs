@@ -202,7 +202,14 @@ impl BlockBackend for OpsBackend {
         self.submit(LKL_DEV_BLK_TYPE_WRITE, bufs, offset)
     }
     fn flush(&self) -> io::Result<()> {
-        self.submit(LKL_DEV_BLK_TYPE_FLUSH, &[], 0)
+        match self.submit(LKL_DEV_BLK_TYPE_FLUSH, &[], 0) {
+            // A disk that cannot flush has no cache to flush: its writes
+            // are done when they complete (write-through). The device
+            // offers flushes, so the kernel's FUA writes, which every
+            // journal makes, would fail otherwise.
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(()),
+            done => done,
+        }
     }
 }
 
@@ -221,6 +228,9 @@ fn fd_backend(fd: c_int) -> io::Result<FileBackend> {
     let read_only = flags & libc::O_ACCMODE == libc::O_RDONLY;
     FileBackend::open(format!("/proc/self/fd/{fd}"), read_only)
 }
+
+/// The largest disk the kernel takes: its byte sizes are loff_t.
+const MAX_CAPACITY: u64 = i64::MAX as u64;
 
 /// The backend of `disk`, or a negative errno.
 ///
@@ -251,6 +261,10 @@ unsafe fn backend_of(disk: &lkl_disk, flags: c_uint) -> Result<Arc<dyn BlockBack
     if ret > 0 || size < 512 {
         // A positive status or an empty disk is a broken get_capacity.
         return Err(neg(Errno::INVAL));
+    }
+    if size > MAX_CAPACITY {
+        // The kernel's sizes (loff_t) would be negative.
+        return Err(neg(Errno::FBIG));
     }
     Ok(Arc::new(OpsBackend {
         disk: *disk,
@@ -415,7 +429,7 @@ pub unsafe extern "C" fn lkl_encode_dev_from_sysfs(
     }
     // SAFETY: by the caller's promise `sysfs_path` is NUL-terminated.
     let path = unsafe { CStr::from_ptr(sysfs_path) };
-    let text = match fs::read(path) {
+    let text = match read_dev_file(path) {
         Ok(t) => t,
         Err(e) => return neg_io(&e),
     };
@@ -425,6 +439,23 @@ pub unsafe extern "C" fn lkl_encode_dev_from_sysfs(
     // SAFETY: by the caller's promise `pdevid` is writable.
     unsafe { pdevid.write(dev) };
     0
+}
+
+/// The longest dev file: "4095:1048575\n".
+const DEV_FILE_MAX: u64 = 13;
+
+/// The start of the file at `path` in the kernel: one byte more than a dev
+/// file holds at most, so that a longer file is seen to be one. Reading to
+/// the end would never end on a file such as /dev/zero; O_NONBLOCK keeps a
+/// FIFO from blocking the open.
+fn read_dev_file(path: &CStr) -> io::Result<Vec<u8>> {
+    let file = fs::File::options()
+        .read(true)
+        .custom_flags(fs::OFlags::NONBLOCK)
+        .open(path)?;
+    let mut text = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(file, DEV_FILE_MAX + 1), &mut text)?;
+    Ok(text)
 }
 
 /// `MAJOR:MINOR` (and an optional newline) as new_encode_dev, if both
