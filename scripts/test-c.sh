@@ -31,6 +31,7 @@ cc_lkl() {
 }
 cc_lkl boot "$TOP/tests/c/boot.c" -pthread
 cc_lkl disk "$TOP/tests/c/disk.c" -pthread
+cc_lkl disk_hostile "$TOP/tests/c/disk_hostile.c" -pthread
 cc_lkl headers "$TOP/tests/c/headers.c"
 cc_lkl headers-lkl-first "$TOP/tests/c/headers.c" -DLKL_FIRST
 cc_lkl hello "$TOP/examples/c/hello.c"
@@ -79,6 +80,10 @@ command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 is needed for the C disk tests
 disk_runs+=("$bin/disk memory $(mkimage ext4 16 memory)")
 disk_runs+=("$bin/disk memory-concurrent $(mkimage ext4 16 memory-concurrent)")
 disk_runs+=("$bin/disk misc $(mkimage ext4 32 misc)")
+# The hostile scenarios (tests/c/disk_hostile.c), each on its own image.
+for scenario in ops handles args threads leaks; do
+	disk_runs+=("$bin/disk_hostile $scenario $(mkimage ext4 16 "hostile-$scenario")")
+done
 "$tap13" "${disk_runs[@]}"
 
 # The file the fs runs wrote must be in each image as the host reads it:
