@@ -400,14 +400,6 @@ fn mount_node(
     flags: MountFlags,
     options: Option<&str>,
 ) -> io::Result<Mount> {
-    let (node, target) = device_paths(dev);
-    fs::create_dir_all(DEV_DIR)?;
-    match fs::mknod(&node, FileType::BlockDevice, Mode::RUSR | Mode::WUSR, dev) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(Errno::EXIST.raw()) => {}
-        Err(e) => return Err(e),
-    }
-    fs::create_dir_all(&target)?;
     let data = options
         .map(CString::new)
         .transpose()
@@ -416,6 +408,24 @@ fn mount_node(
         Some(t) => vec![t.to_owned()],
         None => block_filesystems()?,
     };
+    let (node, target) = device_paths(dev);
+    fs::create_dir_all(DEV_DIR)?;
+    let made_node = match fs::mknod(&node, FileType::BlockDevice, Mode::RUSR | Mode::WUSR, dev) {
+        Ok(()) => true,
+        Err(e) if e.raw_os_error() == Some(Errno::EXIST.raw()) => false,
+        Err(e) => return Err(e),
+    };
+    // A failed mount leaves nothing it made behind: the node is another's
+    // only if it was there before.
+    let undo_node = || {
+        if made_node {
+            let _ = fs::remove_file(&node);
+        }
+    };
+    if let Err(e) = fs::create_dir_all(&target) {
+        undo_node();
+        return Err(e);
+    }
     let log_before = KernelLog::read();
     let mut last = None;
     for t in &types {
@@ -432,6 +442,7 @@ fn mount_node(
         }
     }
     let _ = fs::remove_dir(&target);
+    undo_node();
     let errno = last.unwrap_or(Errno::NODEV);
     let mut detail = if fstype.is_some() {
         format!("mount as {}", types.join(""))
