@@ -535,7 +535,30 @@ static int test_after_halt(void)
 	return TEST_OK;
 }
 
+static int test_exhaustion(void)
+{
+	static struct lkl_disk many[80];
+	struct memdisk m;
+	int n = 0, ret = 0;
+
+	CHECK(memdisk_load(&m) == 0);
+	/* Every interrupt taken: the next disk is refused, nothing breaks. */
+	while (n < 80 && (ret = add_mem(&many[n], &m, 0)) >= 0)
+		n++;
+	tlog("%d disks, then %d\n", n, ret);
+	EXPECT("the disk after the last interrupt", ret, -LKL_ENOSPC);
+	CHECK(n >= 32);
+	for (int i = 0; i < n; i++)
+		EXPECT("lkl_disk_remove", lkl_disk_remove(many[i]), 0);
+	/* All free again. */
+	CHECK(add_mem(&many[0], &m, 0) >= 0);
+	EXPECT("lkl_disk_remove", lkl_disk_remove(many[0]), 0);
+	free(m.data);
+	return TEST_OK;
+}
+
 static const struct test handle_tests[] = {
+	{ "exhaustion", test_exhaustion },
 	{ "not_running", test_not_running },
 	{ "stale_struct", test_stale_struct },
 	{ "start_kernel", test_start_kernel },
@@ -604,10 +627,12 @@ static int test_garbage_image(void)
 	ret = lkl_mount_dev(garbage_id, 0, "ext4", 0, NULL, mnt, sizeof(mnt));
 	tlog("garbage as ext4: %ld (%s)\n", ret, lkl_strerror(ret));
 	EXPECT("garbage as ext4", ret, -LKL_EINVAL);
-	/* No mount point is left behind. */
+	/* Neither a mount point nor a device node is left behind. */
 	EXPECT("lkl_get_virtio_blkdev", lkl_get_virtio_blkdev(garbage_id, 0, &adev), 0);
 	snprintf(path, sizeof(path), "/mnt/%08x", adev);
 	EXPECT("lkl_sys_access(mount point)", lkl_sys_access(path, 0), -LKL_ENOENT);
+	snprintf(path, sizeof(path), "/dev/%08x", adev);
+	EXPECT("lkl_sys_access(node)", lkl_sys_access(path, 0), -LKL_ENOENT);
 	EXPECT("lkl_disk_remove", lkl_disk_remove(garbage), 0);
 	return TEST_OK;
 }
