@@ -81,7 +81,7 @@ disk_runs+=("$bin/disk memory $(mkimage ext4 16 memory)")
 disk_runs+=("$bin/disk memory-concurrent $(mkimage ext4 16 memory-concurrent)")
 disk_runs+=("$bin/disk misc $(mkimage ext4 32 misc)")
 # The hostile scenarios (tests/c/disk_hostile.c), each on its own image.
-for scenario in ops handles args threads leaks; do
+for scenario in ops handles args threads leaks boot-race; do
 	disk_runs+=("$bin/disk_hostile $scenario $(mkimage ext4 16 "hostile-$scenario")")
 done
 "$tap13" "${disk_runs[@]}"

@@ -16,8 +16,8 @@
  *   disk_hostile leaks IMAGE    200 add/remove cycles: no fd or thread
  *                               left; the process after halt and cleanup
  *   disk_hostile boot-race IMAGE
- *                               a disk added while another thread boots
- *                               (a known bug, not run by the script)
+ *                               disks added before and while another
+ *                               thread boots, each usable afterwards
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -945,10 +945,9 @@ static int test_boot_race(void)
 }
 
 /*
- * Not run by scripts/test-c.sh: a known bug outside this API (the device
- * registry counts the kernel as booted from its first look at the boot
- * list, but the kernel takes hotplugged devices only once it runs, so an
- * add in between fails with -ENODEV). Run "disk_hostile boot-race IMAGE".
+ * The kernel takes its boot list part-way through the boot and hotplugged
+ * devices only once it runs; a disk added in between must wait for the
+ * boot to end, not fail with -ENODEV.
  */
 static const struct test boot_race_tests[] = {
 	{ "boot_race", test_boot_race },

@@ -156,8 +156,8 @@ pub fn set_hotplug(hotplug: Option<Arc<dyn Hotplug>>) {
 /// a [`Hotplug`], `EINVAL` for invalid queue sizes, the error of thread
 /// creation or of [`Hotplug::add`].
 pub fn add(device: Arc<dyn VirtioDevice>, interrupt: Arc<dyn Interrupt>) -> io::Result<DeviceInfo> {
-    let _operations = lock(&OPERATIONS);
-    let (info, hotplug) = {
+    let mut operations = lock(&OPERATIONS);
+    let (info, hotplug, generation) = {
         let mut state = lock(&STATE);
         let hotplug = match (&state.hotplug, state.booted) {
             (_, false) => None,
@@ -188,16 +188,48 @@ pub fn add(device: Arc<dyn VirtioDevice>, interrupt: Arc<dyn Interrupt>) -> io::
         if hotplug.is_none() {
             state.boot_list.push(info);
         }
-        (info, hotplug)
+        (info, hotplug, generation)
     };
-    if let Some(hotplug) = hotplug {
-        if let Err(error) = hotplug.add(info.slot, info.irq) {
-            discard(info.slot);
-            return Err(error);
+    let Some(hotplug) = hotplug else {
+        return Ok(info);
+    };
+    // The kernel takes its boot list part-way through its boot, but takes
+    // hotplugged devices only once the boot is over: a device added in
+    // between is refused with ENODEV. It is tried again until the boot
+    // ends, without holding OPERATIONS meanwhile, so that a halt (whose
+    // shutdown takes the device away) is never held up.
+    let deadline = std::time::Instant::now() + BOOT_WAIT;
+    loop {
+        match hotplug.add(info.slot, info.irq) {
+            Ok(()) => return Ok(info),
+            Err(error)
+                if error.raw_os_error() == Some(libc::ENODEV)
+                    && std::time::Instant::now() < deadline =>
+            {
+                drop(operations);
+                std::thread::sleep(Duration::from_millis(1));
+                operations = lock(&OPERATIONS);
+                let state = lock(&STATE);
+                let ours = state
+                    .devices
+                    .get(&info.slot)
+                    .is_some_and(|entry| entry.generation == generation);
+                if !ours || !state.booted {
+                    // A halt's shutdown took it, or there is no kernel.
+                    return Err(error);
+                }
+            }
+            Err(error) => {
+                discard(info.slot);
+                return Err(error);
+            }
         }
     }
-    Ok(info)
 }
+
+/// How long [`add`] waits for a kernel that asked for its boot list to
+/// finish booting.
+const BOOT_WAIT: Duration = Duration::from_secs(10);
 
 /// Takes the device in `slot` out of the table and the registry and stops
 /// its workers. The caller holds `OPERATIONS`.
