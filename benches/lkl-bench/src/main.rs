@@ -300,10 +300,9 @@ fn runs_wanted() -> Result<usize, String> {
     }
 }
 
-fn disk_part() -> Result<(), String> {
-    let runs = runs_wanted()?;
+fn disk_part(runs: usize) -> Result<(), String> {
     println!();
-    println!("Disk: one sparse {} GiB ext4 image (mkfs.ext4 defaults, inode tables and journal zeroed at mkfs), made afresh before every pass; {runs} passes per side, host and library alternating; each part on a fresh mount", disk::IMAGE_BYTES >> 30);
+    println!("Disk: one sparse {} GiB ext4 image (mkfs.ext4 defaults, inode tables and journal zeroed at mkfs), made afresh before every pass; {runs} pass(es) per side, host and library alternating; each part on a fresh mount", disk::IMAGE_BYTES >> 30);
     let scratch = Scratch::new()?;
     let free = free_bytes(&scratch.dir).map_err(|e| format!("{}: {e}", scratch.dir.display()))?;
     if free < disk::IMAGE_BYTES + (256 << 20) {
@@ -466,9 +465,13 @@ fn print_disk_table(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let host_list = if host.is_empty() {
+            String::new()
+        } else {
+            format!("host {} / ", list(&host))
+        };
         detail.push(format!(
-            "{key}: host {} / library {} {unit}",
-            list(&host),
+            "{key}: {host_list}library {} {unit}",
             list(&library)
         ));
     }
@@ -478,7 +481,7 @@ fn print_disk_table(
         .collect();
     let (lo, hi) = min_max(&boot_to_mount);
     println!(
-        "| library: disk open + boot (mem={}M) + ext4 mount, median (min-max) | | {:.1} ms ({lo:.1}-{hi:.1}) | | |",
+        "| library: disk open + boot (mem={}M) + ext4 mount, host caches warm, median (min-max) | | {:.1} ms ({lo:.1}-{hi:.1}) | | |",
         disk::LIBRARY_MEMORY_MIB,
         median(&boot_to_mount)
     );
@@ -496,7 +499,8 @@ fn main() -> ExitCode {
         Ok(other) => Err(format!(
             "{CHILD_VAR}={other:?}: not a child of this benchmark (core, disk)"
         )),
-        Err(_) => core_part().and_then(|()| disk_part()),
+        // Bad settings are refused before anything runs.
+        Err(_) => runs_wanted().and_then(|runs| core_part().and_then(|()| disk_part(runs))),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
