@@ -64,7 +64,7 @@ pub trait BlockBackend: Send + Sync {
 /// the data would all go to storage at the next flush, so that a large
 /// write's fsync would wait for it all at the end instead of overlapping
 /// it with the writing (`make bench`: 1 GiB written and fsynced through
-/// ext4 in 1.40 s instead of 1.75 s, medians of 8). Small writes, metadata
+/// ext4 in 1.40 s instead of 1.77 s, medians of 8). Small writes, metadata
 /// mostly, are left to merge in the host's page cache.
 const WRITE_BEHIND_BYTES: u64 = 256 << 10;
 
