@@ -27,7 +27,7 @@ help:
 	@echo "make test-c        install into build/c-prefix, build and run the C boot test and example"
 	@echo "make test-valgrind the library core's scenarios, each under valgrind (memcheck)"
 	@echo "make checkpatch    checkpatch.pl --strict on every patch"
-	@echo "make bench         boot/halt time, getpid latency vs the host's, RSS"
+	@echo "make bench         boot/halt time, getpid latency vs the host's, RSS; disks vs the host's loop mount"
 	@echo "make fuzz          mount and walk 200 corrupted images per file system (FUZZ_CASES= changes it)"
 	@echo "make soak          20-minute soak: threads come and go, idle pauses, io_uring (SOAK_SECONDS= shortens)"
 	@echo "make check-series  build and boot standard UML at every prefix of the series (slow)"
