@@ -108,6 +108,13 @@ errnos! {
     DQUOT = EDQUOT,
     CANCELED = ECANCELED,
     UCLEAN = EUCLEAN,
+    // What file systems return for damaged or odd media.
+    BADMSG = EBADMSG,
+    ILSEQ = EILSEQ,
+    REMOTEIO = EREMOTEIO,
+    NOMEDIUM = ENOMEDIUM,
+    MEDIUMTYPE = EMEDIUMTYPE,
+    NOTRECOVERABLE = ENOTRECOVERABLE,
 }
 
 impl Errno {

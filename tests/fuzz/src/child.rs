@@ -152,19 +152,7 @@ pub fn errno_name(e: &io::Error) -> String {
     let Some(n) = raw_os_error(e) else {
         return e.to_string();
     };
-    // File systems' own codes that lkl::Errno does not name (yet).
-    let extra = match n {
-        74 => Some("EBADMSG"),
-        117 => Some("EUCLEAN"),
-        61 => Some("ENODATA"),
-        116 => Some("ESTALE"),
-        75 => Some("EOVERFLOW"),
-        40 => Some("ELOOP"),
-        36 => Some("ENAMETOOLONG"),
-        39 => Some("ENOTEMPTY"),
-        _ => None,
-    };
-    match Errno::from_raw(n).name().or(extra) {
+    match Errno::from_raw(n).name() {
         Some(name) => name.to_owned(),
         None => format!("errno {n}"),
     }
