@@ -25,6 +25,7 @@ PACKAGES=(
 	# Disk images for the disk tests, made by each file system's own tools
 	e2fsprogs btrfs-progs xfsprogs dosfstools mtools exfatprogs f2fs-tools
 	squashfs-tools erofs-utils xorriso ntfs-3g
+	exfat-fuse           # exfat's own user-space driver: makes and reads trees
 	fdisk                # sfdisk: MBR and GPT partition tables
 )
 

@@ -340,3 +340,189 @@ impl Drop for HostMount {
         }
     }
 }
+
+/// A loop device on the host for an image file, detached on drop: for a
+/// user-space driver that takes only block devices.
+pub struct LoopDevice {
+    dev: PathBuf,
+}
+
+impl LoopDevice {
+    pub fn new(image: &Path) -> Result<Self, String> {
+        let dev = host(&["losetup", "--find", "--show"], &[image])?;
+        Ok(LoopDevice {
+            dev: PathBuf::from(dev.trim()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dev
+    }
+
+    pub fn detach(mut self) -> Result<(), String> {
+        let r = host(&["losetup", "--detach"], &[&self.dev]).map(drop);
+        self.dev = PathBuf::new();
+        r
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        if !self.dev.as_os_str().is_empty() {
+            let _ = host(&["losetup", "--detach"], &[&self.dev]);
+        }
+    }
+}
+
+/// A file system's own user-space driver (a FUSE daemon), run in the
+/// foreground so that the test knows when it has written everything and
+/// exited: the mount is up when [`FuseMount::new`] returns, and
+/// [`FuseMount::unmount`] waits for the daemon to end. Dropping it
+/// unmounts and waits too, or kills a daemon that does not end.
+pub struct FuseMount {
+    daemon: Option<Child>,
+    dir: PathBuf,
+    log: PathBuf,
+    what: String,
+}
+
+/// How long a FUSE daemon may take to mount, or to end once unmounted.
+const FUSE_WAIT: Duration = Duration::from_secs(15);
+
+impl FuseMount {
+    /// Runs `cmd` (the daemon and its options) on `source` and `dir`, with
+    /// `env`, its output in `log`, and waits for the mount at `dir`. The
+    /// error says why there is none: the daemon missing, ended, or slow,
+    /// with the end of its output.
+    pub fn new(
+        cmd: &[&str],
+        source: &Path,
+        dir: &Path,
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        let out = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let what = format!("`{} {} {}`", cmd.join(" "), source.display(), dir.display());
+        let daemon = Command::new(cmd[0])
+            .args(&cmd[1..])
+            .arg(source)
+            .arg(&dir)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", cmd[0]))?;
+        let mut mount = FuseMount {
+            daemon: Some(daemon),
+            dir,
+            log: log.to_owned(),
+            what,
+        };
+        let start = Instant::now();
+        loop {
+            if mount.is_mounted() {
+                return Ok(mount);
+            }
+            let ended = mount
+                .daemon
+                .as_mut()
+                .and_then(|d| d.try_wait().ok().flatten());
+            if let Some(status) = ended {
+                mount.daemon = None;
+                return Err(format!(
+                    "{} ended ({status}){}",
+                    mount.what,
+                    mount.log_tail()
+                ));
+            }
+            if start.elapsed() > FUSE_WAIT {
+                return Err(format!(
+                    "{} mounted nothing in {FUSE_WAIT:?}{}",
+                    mount.what,
+                    mount.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether something is mounted at the directory, by the host's
+    /// mount table.
+    fn is_mounted(&self) -> bool {
+        let Ok(table) = std::fs::read_to_string("/proc/self/mountinfo") else {
+            return false;
+        };
+        let dir = self.dir.to_string_lossy();
+        table
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some(dir.as_ref()))
+    }
+
+    /// The last lines the daemon printed, to explain a failure.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!("; its output ends:\n{tail}")
+        }
+    }
+
+    /// Unmounts, and waits for the daemon to end: then everything it
+    /// wrote is in the image. An error if either fails, or the daemon
+    /// ends with an error.
+    pub fn unmount(mut self) -> Result<(), String> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<(), String> {
+        let Some(mut daemon) = self.daemon.take() else {
+            return Ok(());
+        };
+        let unmounted = host(&["umount"], &[&self.dir]);
+        let start = Instant::now();
+        loop {
+            match daemon.try_wait() {
+                Ok(Some(status)) if status.success() => return unmounted.map(drop),
+                Ok(Some(status)) => {
+                    return Err(format!(
+                        "{} ended with {status}{}",
+                        self.what,
+                        self.log_tail()
+                    ))
+                }
+                Ok(None) if start.elapsed() < FUSE_WAIT && unmounted.is_ok() => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = daemon.kill();
+                    let _ = daemon.wait();
+                    return Err(format!(
+                        "{} did not end once unmounted ({}), killed{}",
+                        self.what,
+                        unmounted.err().unwrap_or_else(|| "unmounted".into()),
+                        self.log_tail()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for FuseMount {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}

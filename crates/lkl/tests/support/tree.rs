@@ -859,18 +859,27 @@ fn boot() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
 
 /// Writes the tree on `image` through the library's kernel.
 pub fn write_session(image: &Path, fstype: &str, caps: Caps) -> Outcome {
+    write_session_under(image, fstype, caps, "")
+}
+
+/// Writes the tree on `image` through the library's kernel, in the
+/// directory `under` (made by the session; `""` for the root), so that
+/// it can sit next to a tree already there.
+pub fn write_session_under(image: &Path, fstype: &str, caps: Caps, under: &str) -> Outcome {
     let disk = Disk::open(image)?;
     let kernel = boot()?;
     let mount = disk.mount(None, Some(fstype), MountFlags::empty(), None)?;
+    let root = mount.path().join(under);
+    if !under.is_empty() {
+        fs::create_dir(&root).map_err(|e| at("mkdir", under, e))?;
+    }
     let entries = spec(caps);
-    build(
-        &Lib {
-            root: mount.path().to_owned(),
-        },
-        &entries,
-        caps,
-    )?;
-    println!("wrote {} entries on {}", entries.len(), image.display());
+    build(&Lib { root }, &entries, caps)?;
+    println!(
+        "wrote {} entries on {} in /{under}",
+        entries.len(),
+        image.display()
+    );
     mount.unmount()?;
     disk.remove().map_err(|(_, e)| e)?;
     kernel.halt()?;
@@ -880,18 +889,31 @@ pub fn write_session(image: &Path, fstype: &str, caps: Caps) -> Outcome {
 /// Opens `image` read-only, checks the tree, and tries to change it in
 /// every way: each attempt must fail with `EROFS`.
 pub fn read_only_session(image: &Path, fstype: &str, caps: Caps) -> Outcome {
+    read_only_session_of(image, fstype, &[("", caps)])
+}
+
+/// [`read_only_session`] for several trees: each in its directory below
+/// the root (`""` for the root itself), as far as its [`Caps`] keep it.
+/// The writes are tried on the first.
+pub fn read_only_session_of(image: &Path, fstype: &str, trees: &[(&str, Caps)]) -> Outcome {
     let disk = Disk::open_read_only(image)?;
     let kernel = boot()?;
     let mount = disk.mount(None, Some(fstype), MountFlags::empty(), None)?;
-    let root = mount.path().to_owned();
-    let want = expected(&spec(caps), caps);
-    let got = manifest(&Lib { root: root.clone() }, caps)?;
-    let diff = diff(&want, &got, 20);
-    if !diff.is_empty() {
-        return Err(format!("the library reads a different tree:\n{diff}").into());
+    for &(under, caps) in trees {
+        let want = expected(&spec(caps), caps);
+        let got = manifest(
+            &Lib {
+                root: mount.path().join(under),
+            },
+            caps,
+        )?;
+        let diff = diff(&want, &got, 20);
+        if !diff.is_empty() {
+            return Err(format!("the library reads a different tree in /{under}:\n{diff}").into());
+        }
+        println!("read back {} entries exactly in /{under}", got.len());
     }
-    println!("read back {} entries exactly", got.len());
-    let t = root.join(TOP);
+    let t = mount.path().join(trees[0].0).join(TOP);
     let small = t.join("small");
     let attempts: Vec<(&str, std::io::Result<()>)> = vec![
         ("create", fs::write(t.join("new"), b"x")),
