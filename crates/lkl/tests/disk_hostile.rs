@@ -835,6 +835,9 @@ fn concurrent_rw() -> Outcome {
 
 /// Writes files, fsyncs each, prints its name; the parent kills the child
 /// with SIGKILL at some point and checks the image.
+/// Synced files each writer makes at most: 4 x 400 x 64 KiB = 100 MiB.
+const SYNCED_PER_THREAD: u64 = 400;
+
 fn crash_writer() -> Outcome {
     let image = dir().join("crash.img");
     let disk = Disk::open(&image)?;
@@ -846,6 +849,15 @@ fn crash_writer() -> Outcome {
         let root = root.clone();
         threads.push(std::thread::spawn(move || {
             for i in 0.. {
+                // Unsynced noise: rewritten all the time, so the session
+                // is still writing when the kill comes.
+                fs::write(root.join(format!("u{t}-{}", i % 3)), pattern(200 << 10, i)).unwrap();
+                // At most SYNCED_PER_THREAD synced files, so that a fast
+                // machine never fills the image (a full image made the
+                // writers end before the kill).
+                if i >= SYNCED_PER_THREAD {
+                    continue;
+                }
                 let name = format!("s{t}-{i}");
                 let data = pattern(64 << 10, t << 32 | i);
                 let mut f = File::create(root.join(&name)).unwrap();
@@ -861,8 +873,6 @@ fn crash_writer() -> Outcome {
                 .unwrap();
                 fs::raw::fsync(&d).unwrap();
                 println!("SYNCED {name}");
-                // Unsynced noise next to it.
-                fs::write(root.join(format!("u{t}-{}", i % 3)), pattern(200 << 10, i)).unwrap();
             }
         }));
     }
@@ -1181,7 +1191,7 @@ fn crash_after_fsync_t() {
     let _serial = child_entry();
     for round in 0..3u64 {
         let d = scenario_dir("crash");
-        mkfs_ext4(&d.join("crash.img"), 64);
+        mkfs_ext4(&d.join("crash.img"), 256);
         let mut child = spawn("crash_writer", "crash_after_fsync_t", &d, &[]);
         let mut stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
