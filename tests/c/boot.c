@@ -778,8 +778,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "boot") == 0) {
 		if (lkl_init(&lkl_host_ops))
 			return 2;
-		return run_tests("boot", boot_tests,
-				 sizeof(boot_tests) / sizeof(boot_tests[0]));
+		return run_tests("boot", boot_tests, ARRAY_LEN(boot_tests));
 	}
 	if (strcmp(mode, "bad-mem") == 0 || strcmp(mode, "bad-quote") == 0) {
 		struct test t = { mode, mode[4] == 'm' ? test_bad_mem : test_bad_quote };

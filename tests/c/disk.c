@@ -21,16 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <lkl.h>
 #include <lkl_host.h>
 
-#include "tap.h"
-
 #define BOOT_LINE "mem=64M loglevel=8"
+
+#include "tap.h"
+#include "disk_common.h"
+
 #define CONTENT "written through lkl.h by tests/c/disk.c\n"
 
 static const char *fstype;
@@ -45,21 +45,15 @@ static char path[96];
 
 static int test_disk_add(void)
 {
-	memset(&disk, 0, sizeof(disk));
-	disk.fd = open(image, O_RDWR);
-	CHECK(disk.fd >= 0);
-	disk_id = lkl_disk_add(&disk);
+	int fd = open(image, O_RDWR);
+
+	CHECK(fd >= 0);
+	disk_id = add_fd(&disk, fd);
 	tlog("disk id %d\n", disk_id);
 	CHECK(disk_id >= 0);
 	CHECK(disk.dev != NULL);
 	/* The library has its own descriptor of the image. */
-	CHECK(close(disk.fd) == 0);
-	return TEST_OK;
-}
-
-static int test_start_kernel(void)
-{
-	EXPECT("lkl_start_kernel", lkl_start_kernel(BOOT_LINE), 0);
+	CHECK(close(fd) == 0);
 	return TEST_OK;
 }
 
@@ -148,20 +142,8 @@ static int test_chdir_root(void)
 
 static int test_umount_dev(void)
 {
-	char node[32];
-
 	EXPECT("lkl_umount_dev", lkl_umount_dev(disk_id, 0, 0, 1000), 0);
-	/* Neither the mount point nor the device node is left behind. */
-	snprintf(node, sizeof(node), "/dev/%08x", devid);
-	EXPECT("lkl_sys_access(mount point)", lkl_sys_access(mnt, F_OK), -LKL_ENOENT);
-	EXPECT("lkl_sys_access(node)", lkl_sys_access(node, F_OK), -LKL_ENOENT);
-	return TEST_OK;
-}
-
-static int test_stop_kernel(void)
-{
-	EXPECT("lkl_sys_halt", lkl_sys_halt(), 0);
-	return TEST_OK;
+	return test_mount_point_and_node_gone(devid);
 }
 
 static int test_disk_remove(void)
@@ -184,93 +166,21 @@ static const struct test fs_tests[] = {
 	{ "read_back", test_read_back },
 	{ "chdir_root", test_chdir_root },
 	{ "umount_dev", test_umount_dev },
-	{ "stop_kernel", test_stop_kernel },
+	{ "stop_kernel", test_halt },
 	{ "disk_remove", test_disk_remove },
 };
 
 /* ---- a disk in memory, through struct lkl_dev_blk_ops ---- */
 
-struct memdisk {
-	unsigned char *data;
-	unsigned long long size;
-	atomic_int in_flight, most_in_flight;
-	atomic_long reads, writes, flushes, bad;
-};
-
 static struct memdisk memdisk;
 static int concurrent;
 
-static int mem_get_capacity(struct lkl_disk d, unsigned long long *res)
-{
-	struct memdisk *m = d.handle;
-
-	*res = m->size;
-	return 0;
-}
-
-static int mem_request(struct lkl_disk d, struct lkl_blk_req *req)
-{
-	struct memdisk *m = d.handle;
-	unsigned long long off = req->sector * 512;
-	int status = LKL_DEV_BLK_STATUS_OK;
-	int now = atomic_fetch_add(&m->in_flight, 1) + 1;
-	int most = atomic_load(&m->most_in_flight);
-
-	while (now > most && !atomic_compare_exchange_weak(&m->most_in_flight, &most, now))
-		;
-	/* Widen the window in which overlapping calls would be seen. */
-	usleep(50);
-	switch (req->type) {
-	case LKL_DEV_BLK_TYPE_READ:
-	case LKL_DEV_BLK_TYPE_WRITE:
-		for (int i = 0; i < req->count; i++) {
-			size_t len = req->buf[i].iov_len;
-
-			if (off > m->size || len > m->size - off) {
-				atomic_fetch_add(&m->bad, 1);
-				status = LKL_DEV_BLK_STATUS_IOERR;
-				break;
-			}
-			if (req->type == LKL_DEV_BLK_TYPE_READ)
-				memcpy(req->buf[i].iov_base, m->data + off, len);
-			else
-				memcpy(m->data + off, req->buf[i].iov_base, len);
-			off += len;
-		}
-		atomic_fetch_add(req->type == LKL_DEV_BLK_TYPE_READ ? &m->reads : &m->writes, 1);
-		break;
-	case LKL_DEV_BLK_TYPE_FLUSH:
-		if (req->count != 0)
-			atomic_fetch_add(&m->bad, 1);
-		atomic_fetch_add(&m->flushes, 1);
-		break;
-	default:
-		status = LKL_DEV_BLK_STATUS_UNSUP;
-	}
-	atomic_fetch_sub(&m->in_flight, 1);
-	return status;
-}
-
-static struct lkl_dev_blk_ops mem_ops = {
-	.get_capacity = mem_get_capacity,
-	.request = mem_request,
-};
-
 static int test_mem_disk_add(void)
 {
-	struct stat st;
-	int fd = open(image, O_RDONLY);
-
-	CHECK(fd >= 0 && fstat(fd, &st) == 0);
-	memdisk.size = st.st_size;
-	memdisk.data = malloc(memdisk.size);
-	CHECK(memdisk.data != NULL);
-	EXPECT("read image", read(fd, memdisk.data, memdisk.size), (long long)memdisk.size);
-	close(fd);
-	memset(&disk, 0, sizeof(disk));
-	disk.handle = &memdisk;
-	disk.ops = &mem_ops;
-	disk_id = lkl_disk_add_flags(&disk, concurrent ? LKL_DISK_CONCURRENT_REQUESTS : 0);
+	CHECK(memdisk_load(&memdisk, image) == 0);
+	/* Widen the window in which overlapping calls would be seen. */
+	memdisk.delay_us = 50;
+	disk_id = add_mem(&disk, &memdisk, concurrent ? LKL_DISK_CONCURRENT_REQUESTS : 0);
 	tlog("disk id %d, %llu bytes\n", disk_id, memdisk.size);
 	CHECK(disk_id >= 0);
 	return TEST_OK;
@@ -345,19 +255,10 @@ static const struct test mem_tests[] = {
 	{ "write_reached_buffer", test_mem_write_reached_buffer },
 	{ "requests", test_mem_requests },
 	{ "hot_remove", test_mem_remove },
-	{ "stop_kernel", test_stop_kernel },
+	{ "stop_kernel", test_halt },
 };
 
 /* ---- bad input, hotplug, busy removal, read-only ---- */
-
-static int add_fd(int fd)
-{
-	struct lkl_disk d;
-
-	memset(&d, 0, sizeof(d));
-	d.fd = fd;
-	return lkl_disk_add(&d);
-}
 
 static int test_bad_input(void)
 {
@@ -367,21 +268,21 @@ static int test_bad_input(void)
 	char empty[] = "/tmp/lkl-disk-empty-XXXXXX";
 
 	EXPECT("lkl_disk_add(NULL)", lkl_disk_add(NULL), -LKL_EINVAL);
-	EXPECT("fd -1", add_fd(-1), -LKL_EBADF);
+	EXPECT("fd -1", add_fd(&d, -1), -LKL_EBADF);
 	CHECK(fcntl(1000, F_GETFD) < 0);
-	EXPECT("fd 1000 (not open)", add_fd(1000), -LKL_EBADF);
+	EXPECT("fd 1000 (not open)", add_fd(&d, 1000), -LKL_EBADF);
 	dirfd = open("/", O_RDONLY | O_DIRECTORY);
 	CHECK(dirfd >= 0);
-	EXPECT("a directory", add_fd(dirfd), -LKL_EINVAL);
+	EXPECT("a directory", add_fd(&d, dirfd), -LKL_EINVAL);
 	close(dirfd);
 	CHECK(pipe(pipefd) == 0);
-	EXPECT("a pipe", add_fd(pipefd[0]), -LKL_EINVAL);
+	EXPECT("a pipe", add_fd(&d, pipefd[0]), -LKL_EINVAL);
 	close(pipefd[0]);
 	close(pipefd[1]);
 	emptyfd = mkstemp(empty);
 	CHECK(emptyfd >= 0);
 	unlink(empty);
-	EXPECT("an empty file", add_fd(emptyfd), -LKL_EINVAL);
+	EXPECT("an empty file", add_fd(&d, emptyfd), -LKL_EINVAL);
 	close(emptyfd);
 
 	memset(&d, 0, sizeof(d));
@@ -407,15 +308,14 @@ static int test_bad_input(void)
 
 static int test_add_twice(void)
 {
+	struct lkl_disk again;
 	int fd = open(image, O_RDWR), id;
 
 	CHECK(fd >= 0);
-	memset(&disk, 0, sizeof(disk));
-	disk.fd = fd;
-	id = lkl_disk_add(&disk);
+	id = add_fd(&disk, fd);
 	CHECK(id >= 0);
 	/* The same image, even through the same fd, is one writable disk. */
-	EXPECT("the same fd again", add_fd(fd), -LKL_EBUSY);
+	EXPECT("the same fd again", add_fd(&again, fd), -LKL_EBUSY);
 	/* Removal before boot. */
 	EXPECT("lkl_disk_remove", lkl_disk_remove(disk), 0);
 	/* The struct of a removed disk can be added again. */
@@ -442,23 +342,18 @@ static int test_hotplug_add(void)
 {
 	char sysfs[64];
 	uint32_t from_sysfs = 0;
-	unsigned int major, minor;
 	int fd;
 
 	/* Hand back the boot disk's image: removal while running. */
 	EXPECT("lkl_disk_remove(boot disk)", lkl_disk_remove(disk), 0);
 	fd = open(image, O_RDWR);
 	CHECK(fd >= 0);
-	memset(&hot, 0, sizeof(hot));
-	hot.fd = fd;
-	hot_id = lkl_disk_add(&hot);
+	hot_id = add_fd(&hot, fd);
 	close(fd);
 	tlog("hotplugged disk id %d\n", hot_id);
 	CHECK(hot_id >= 0);
 	EXPECT("lkl_get_virtio_blkdev", lkl_get_virtio_blkdev(hot_id, 0, &devid), 0);
-	major = (devid >> 8) & 0xfff;
-	minor = (devid & 0xff) | ((devid >> 12) & 0xfff00);
-	snprintf(sysfs, sizeof(sysfs), "/sys/dev/block/%u:%u/dev", major, minor);
+	dev_sysfs_path(sysfs, sizeof(sysfs), devid, "dev");
 	EXPECT("lkl_encode_dev_from_sysfs", lkl_encode_dev_from_sysfs(sysfs, &from_sysfs), 0);
 	EXPECT("device number from sysfs", from_sysfs, devid);
 	EXPECT("a file that is no dev file",
@@ -483,7 +378,6 @@ static int test_mount_bad_args(void)
 static int test_busy_removal(void)
 {
 	long fd, t0, ret;
-	char node[32];
 
 	EXPECT("lkl_mount_dev", lkl_mount_dev(hot_id, 0, "ext4", 0, NULL, mnt, sizeof(mnt)), 0);
 	EXPECT("lkl_disk_remove while mounted", lkl_disk_remove(hot), -LKL_EBUSY);
@@ -498,9 +392,8 @@ static int test_busy_removal(void)
 	CHECK(t0 >= 50);
 	EXPECT("lkl_sys_close", lkl_sys_close(fd), 0);
 	EXPECT("lkl_umount_dev", lkl_umount_dev(hot_id, 0, 0, 1000), 0);
-	snprintf(node, sizeof(node), "/dev/%08x", devid);
-	EXPECT("lkl_sys_access(node)", lkl_sys_access(node, F_OK), -LKL_ENOENT);
-	EXPECT("lkl_sys_access(mount point)", lkl_sys_access(mnt, F_OK), -LKL_ENOENT);
+	if (test_mount_point_and_node_gone(devid) != TEST_OK)
+		return TEST_FAIL;
 	EXPECT("lkl_umount_dev again", lkl_umount_dev(hot_id, 0, 0, 0), -LKL_ENOENT);
 	EXPECT("lkl_disk_remove", lkl_disk_remove(hot), 0);
 	EXPECT("lkl_get_virtio_blkdev(removed)", lkl_get_virtio_blkdev(hot_id, 0, &devid),
@@ -517,9 +410,7 @@ static int test_read_only_fd(void)
 	long file;
 
 	CHECK(fd >= 0);
-	memset(&ro, 0, sizeof(ro));
-	ro.fd = fd;
-	id = lkl_disk_add(&ro);
+	id = add_fd(&ro, fd);
 	close(fd);
 	CHECK(id >= 0);
 	EXPECT("lkl_get_virtio_blkdev", lkl_get_virtio_blkdev(id, 0, &devid), 0);
@@ -555,37 +446,32 @@ static const struct test misc_tests[] = {
 	{ "mount_bad_args", test_mount_bad_args },
 	{ "busy_removal", test_busy_removal },
 	{ "read_only_fd", test_read_only_fd },
-	{ "stop_kernel", test_stop_kernel },
+	{ "stop_kernel", test_halt },
 	{ "remove_after_halt", test_remove_after_halt },
 };
-
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int main(int argc, char **argv)
 {
 	char suite[64];
 
-	lkl_host_ops.print = console;
-	if (lkl_init(&lkl_host_ops) < 0) {
-		fprintf(stderr, "lkl_init failed\n");
+	if (init_with_console())
 		return 1;
-	}
 	if (argc == 4 && strcmp(argv[1], "fs") == 0) {
 		fstype = argv[2];
 		image = argv[3];
 		snprintf(suite, sizeof(suite), "disk %s", fstype);
-		return run_tests(suite, fs_tests, N(fs_tests));
+		return run_tests(suite, fs_tests, ARRAY_LEN(fs_tests));
 	}
 	if (argc == 3 && (strcmp(argv[1], "memory") == 0 ||
 			  strcmp(argv[1], "memory-concurrent") == 0)) {
 		image = argv[2];
 		concurrent = strcmp(argv[1], "memory-concurrent") == 0;
 		return run_tests(concurrent ? "disk memory (concurrent requests)" : "disk memory",
-				 mem_tests, N(mem_tests));
+				 mem_tests, ARRAY_LEN(mem_tests));
 	}
 	if (argc == 3 && strcmp(argv[1], "misc") == 0) {
 		image = argv[2];
-		return run_tests("disk misc", misc_tests, N(misc_tests));
+		return run_tests("disk misc", misc_tests, ARRAY_LEN(misc_tests));
 	}
 	fprintf(stderr, "usage: %s fs FSTYPE IMAGE | memory IMAGE | "
 		"memory-concurrent IMAGE | misc IMAGE\n", argv[0]);

@@ -38,9 +38,10 @@
 #include <lkl.h>
 #include <lkl_host.h>
 
-#include "tap.h"
-
 #define BOOT_LINE "mem=64M loglevel=4"
+
+#include "tap.h"
+#include "disk_common.h"
 
 static const char *image;
 static char mnt[32];
@@ -96,105 +97,6 @@ static int log_threads(const char *name_wanted)
 	return named;
 }
 
-static int add_fd(struct lkl_disk *d, int fd)
-{
-	memset(d, 0, sizeof(*d));
-	d->fd = fd;
-	return lkl_disk_add(d);
-}
-
-/* A copy of the image in memory, served through struct lkl_dev_blk_ops,
- * whose behaviour a scenario sets. */
-struct memdisk {
-	unsigned char *data;
-	unsigned long long size;	/* what the data holds */
-	unsigned long long capacity;	/* what get_capacity says */
-	int flush_status;		/* what a FLUSH returns */
-	int fail_all;			/* every request is an I/O error */
-	int delay_us;			/* each request sleeps this long */
-	atomic_long requests, flushes, bad;
-};
-
-static int mem_get_capacity(struct lkl_disk d, unsigned long long *res)
-{
-	struct memdisk *m = d.handle;
-
-	*res = m->capacity;
-	return 0;
-}
-
-static int mem_request(struct lkl_disk d, struct lkl_blk_req *req)
-{
-	struct memdisk *m = d.handle;
-	unsigned long long off = req->sector * 512;
-
-	atomic_fetch_add(&m->requests, 1);
-	if (m->delay_us)
-		usleep(m->delay_us);
-	if (m->fail_all)
-		return LKL_DEV_BLK_STATUS_IOERR;
-	switch (req->type) {
-	case LKL_DEV_BLK_TYPE_READ:
-	case LKL_DEV_BLK_TYPE_WRITE:
-		for (int i = 0; i < req->count; i++) {
-			size_t len = req->buf[i].iov_len;
-
-			if (off > m->capacity || len > m->capacity - off) {
-				atomic_fetch_add(&m->bad, 1);
-				return LKL_DEV_BLK_STATUS_IOERR;
-			}
-			/* Past the data (a huge capacity): zeroes, writes dropped. */
-			if (off >= m->size || len > m->size - off) {
-				if (req->type == LKL_DEV_BLK_TYPE_READ)
-					memset(req->buf[i].iov_base, 0, len);
-			} else if (req->type == LKL_DEV_BLK_TYPE_READ) {
-				memcpy(req->buf[i].iov_base, m->data + off, len);
-			} else {
-				memcpy(m->data + off, req->buf[i].iov_base, len);
-			}
-			off += len;
-		}
-		return LKL_DEV_BLK_STATUS_OK;
-	case LKL_DEV_BLK_TYPE_FLUSH:
-		atomic_fetch_add(&m->flushes, 1);
-		return m->flush_status;
-	default:
-		return LKL_DEV_BLK_STATUS_UNSUP;
-	}
-}
-
-static struct lkl_dev_blk_ops mem_ops = {
-	.get_capacity = mem_get_capacity,
-	.request = mem_request,
-};
-
-static int memdisk_load(struct memdisk *m)
-{
-	struct stat st;
-	int fd = open(image, O_RDONLY);
-
-	memset(m, 0, sizeof(*m));
-	if (fd < 0 || fstat(fd, &st) != 0)
-		return -1;
-	m->size = m->capacity = st.st_size;
-	m->data = malloc(m->size);
-	if (!m->data || read(fd, m->data, m->size) != (ssize_t)m->size) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	m->flush_status = LKL_DEV_BLK_STATUS_OK;
-	return 0;
-}
-
-static int add_mem(struct lkl_disk *d, struct memdisk *m, unsigned int flags)
-{
-	memset(d, 0, sizeof(*d));
-	d->handle = m;
-	d->ops = &mem_ops;
-	return lkl_disk_add_flags(d, flags);
-}
-
 /* The size in bytes the kernel sees for disk id, from sysfs; -1 if none. */
 static long long kernel_size(int id)
 {
@@ -204,26 +106,13 @@ static long long kernel_size(int id)
 
 	if (lkl_get_virtio_blkdev(id, 0, &dev) != 0)
 		return -1;
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/size", (dev >> 8) & 0xfff,
-		 (dev & 0xff) | ((dev >> 12) & 0xfff00));
+	dev_sysfs_path(path, sizeof(path), dev, "size");
 	fd = lkl_sys_open(path, LKL_O_RDONLY, 0);
 	if (fd < 0)
 		return -1;
 	n = lkl_sys_read(fd, buf, sizeof(buf) - 1);
 	lkl_sys_close(fd);
 	return n > 0 ? strtoll(buf, NULL, 10) * 512 : -1;
-}
-
-static int test_start_kernel(void)
-{
-	EXPECT("lkl_start_kernel", lkl_start_kernel(BOOT_LINE), 0);
-	return TEST_OK;
-}
-
-static int test_halt(void)
-{
-	EXPECT("lkl_sys_halt", lkl_sys_halt(), 0);
-	return TEST_OK;
 }
 
 /* Writes a file on the mount at mnt and fsyncs it: 0 or the errno. */
@@ -253,7 +142,7 @@ static int test_capacities(void)
 	struct memdisk m;
 	struct lkl_disk d;
 
-	CHECK(memdisk_load(&m) == 0);
+	CHECK(memdisk_load(&m, image) == 0);
 	m.capacity = 0;
 	EXPECT("capacity 0", add_mem(&d, &m, 0), -LKL_EINVAL);
 	m.capacity = 511;
@@ -261,7 +150,7 @@ static int test_capacities(void)
 	free(m.data);
 
 	/* Not a whole number of sectors: the tail is not seen, as in LKL. */
-	CHECK(memdisk_load(&odd) == 0);
+	CHECK(memdisk_load(&odd, image) == 0);
 	odd.capacity = odd.size - 100;
 	odd_id = add_mem(&odd_disk, &odd, 0);
 	tlog("capacity %llu: id %d\n", odd.capacity, odd_id);
@@ -271,7 +160,7 @@ static int test_capacities(void)
 	 * More bytes than the kernel's loff_t holds: its sizes would be
 	 * negative. Refused, or at most the largest size the kernel takes.
 	 */
-	CHECK(memdisk_load(&huge) == 0);
+	CHECK(memdisk_load(&huge, image) == 0);
 	huge.capacity = ULLONG_MAX;
 	huge_id = add_mem(&huge_disk, &huge, 0);
 	tlog("capacity ULLONG_MAX: %d\n", huge_id);
@@ -281,15 +170,15 @@ static int test_capacities(void)
 
 static int test_unsupported_flush(void)
 {
-	CHECK(memdisk_load(&noflush) == 0);
+	CHECK(memdisk_load(&noflush, image) == 0);
 	noflush.flush_status = LKL_DEV_BLK_STATUS_UNSUP;
 	noflush_id = add_mem(&noflush_disk, &noflush, 0);
 	CHECK(noflush_id >= 0);
-	CHECK(memdisk_load(&broken) == 0);
+	CHECK(memdisk_load(&broken, image) == 0);
 	broken.fail_all = 1;
 	broken_id = add_mem(&broken_disk, &broken, 0);
 	CHECK(broken_id >= 0);
-	CHECK(memdisk_load(&slow) == 0);
+	CHECK(memdisk_load(&slow, image) == 0);
 	slow_id = add_mem(&slow_disk, &slow, 0);
 	CHECK(slow_id >= 0);
 	return TEST_OK;
@@ -541,7 +430,7 @@ static int test_exhaustion(void)
 	struct memdisk m;
 	int n = 0, ret = 0;
 
-	CHECK(memdisk_load(&m) == 0);
+	CHECK(memdisk_load(&m, image) == 0);
 	/* Every interrupt taken: the next disk is refused, nothing breaks. */
 	while (n < 80 && (ret = add_mem(&many[n], &m, 0)) >= 0)
 		n++;
@@ -629,10 +518,8 @@ static int test_garbage_image(void)
 	EXPECT("garbage as ext4", ret, -LKL_EINVAL);
 	/* Neither a mount point nor a device node is left behind. */
 	EXPECT("lkl_get_virtio_blkdev", lkl_get_virtio_blkdev(garbage_id, 0, &adev), 0);
-	snprintf(path, sizeof(path), "/mnt/%08x", adev);
-	EXPECT("lkl_sys_access(mount point)", lkl_sys_access(path, 0), -LKL_ENOENT);
-	snprintf(path, sizeof(path), "/dev/%08x", adev);
-	EXPECT("lkl_sys_access(node)", lkl_sys_access(path, 0), -LKL_ENOENT);
+	if (test_mount_point_and_node_gone(adev) != TEST_OK)
+		return TEST_FAIL;
 	EXPECT("lkl_disk_remove", lkl_disk_remove(garbage), 0);
 	return TEST_OK;
 }
@@ -796,7 +683,7 @@ static void *worker_main(void *arg)
 static int test_load_disks(void)
 {
 	for (int i = 0; i < WORKERS; i++)
-		CHECK(memdisk_load(&workers[i].m) == 0);
+		CHECK(memdisk_load(&workers[i].m, image) == 0);
 	return TEST_OK;
 }
 
@@ -921,7 +808,7 @@ static int test_boot_race(void)
 	int failed = 0, n;
 
 	for (int i = 0; i < WORKERS; i++)
-		CHECK(memdisk_load(&workers[i].m) == 0);
+		CHECK(memdisk_load(&workers[i].m, image) == 0);
 	CHECK(pthread_create(&t, NULL, add_during_boot, NULL) == 0);
 	EXPECT("lkl_start_kernel", lkl_start_kernel(BOOT_LINE), 0);
 	atomic_store(&boot_race_done, 1);
@@ -1008,7 +895,7 @@ static int test_cycles(void)
 	struct memdisk m;
 	int fds, threads;
 
-	CHECK(memdisk_load(&m) == 0);
+	CHECK(memdisk_load(&m, image) == 0);
 	{
 		/* The probe sees a live disk's I/O threads. */
 		struct lkl_disk d;
@@ -1080,8 +967,6 @@ static const struct test leak_tests[] = {
 	{ "halt_remove_cleanup", test_halt_remove_cleanup },
 };
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1089,28 +974,25 @@ int main(int argc, char **argv)
 		const struct test *tests;
 		int n;
 	} suites[] = {
-		{ "ops", ops_tests, N(ops_tests) },
-		{ "handles", handle_tests, N(handle_tests) },
-		{ "args", args_tests, N(args_tests) },
-		{ "threads", thread_tests, N(thread_tests) },
-		{ "leaks", leak_tests, N(leak_tests) },
-		{ "boot-race", boot_race_tests, N(boot_race_tests) },
+		{ "ops", ops_tests, ARRAY_LEN(ops_tests) },
+		{ "handles", handle_tests, ARRAY_LEN(handle_tests) },
+		{ "args", args_tests, ARRAY_LEN(args_tests) },
+		{ "threads", thread_tests, ARRAY_LEN(thread_tests) },
+		{ "leaks", leak_tests, ARRAY_LEN(leak_tests) },
+		{ "boot-race", boot_race_tests, ARRAY_LEN(boot_race_tests) },
 	};
 	/* A runaway allocation fails here rather than take the machine. */
 	struct rlimit data = { 1UL << 30, 1UL << 30 };
 	char suite[64];
 
 	setrlimit(RLIMIT_DATA, &data);
-	lkl_host_ops.print = console;
 	if (argc == 3) {
-		for (int i = 0; i < N(suites); i++) {
+		for (int i = 0; i < ARRAY_LEN(suites); i++) {
 			if (strcmp(argv[1], suites[i].name) != 0)
 				continue;
 			image = argv[2];
-			if (lkl_init(&lkl_host_ops) < 0) {
-				fprintf(stderr, "lkl_init failed\n");
+			if (init_with_console())
 				return 1;
-			}
 			snprintf(suite, sizeof(suite), "disk_hostile %s", suites[i].name);
 			return run_tests(suite, suites[i].tests, suites[i].n);
 		}

@@ -55,6 +55,9 @@ struct test {
 	int (*fn)(void);
 };
 
+/* The number of elements of an array: tests in a table, suites. */
+#define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 static long long now_ns(void)
 {
 	struct timespec ts;
