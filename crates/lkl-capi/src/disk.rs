@@ -553,6 +553,40 @@ fn check_mnt_str(mnt_str: *mut c_char, mnt_str_len: c_uint) -> Result<(), c_long
     }
 }
 
+/// What lkl_mount_blkdev and lkl_mount_dev share: checks `mnt_str` (first,
+/// so that -ERANGE comes before any other error), then the strings; runs
+/// `mount` with them, which may fail before mounting with a negative
+/// errno; and writes the mount point into `mnt_str`. Returns 0 or a
+/// negative errno.
+///
+/// # Safety
+///
+/// `fs_type` and `opts` are NULL or NUL-terminated strings; `mnt_str` is
+/// NULL or has room for `mnt_str_len` bytes.
+unsafe fn mount_and_report(
+    fs_type: *const c_char,
+    flags: c_int,
+    opts: *const c_char,
+    mnt_str: *mut c_char,
+    mnt_str_len: c_uint,
+    mount: impl FnOnce(Option<&str>, MountFlags, Option<&str>) -> Result<io::Result<Mount>, c_int>,
+) -> c_long {
+    if let Err(e) = check_mnt_str(mnt_str, mnt_str_len) {
+        return e;
+    }
+    // SAFETY: by the caller's promise the strings are NULL or terminated.
+    let (fs_type, opts, flags) = match unsafe { mount_args(fs_type, opts, flags) } {
+        Ok(a) => a,
+        Err(e) => return e.into(),
+    };
+    let mounted = match mount(fs_type, flags, opts) {
+        Ok(m) => m,
+        Err(e) => return e.into(),
+    };
+    // SAFETY: checked above; `mnt_str` has `mnt_str_len` bytes.
+    unsafe { report_mount(mounted, mnt_str, mnt_str_len) }
+}
+
 /// Mounts block device `dev` (new_encode_dev) through the node `/dev/%08x`
 /// on `/mnt/%08x`, both made if missing, with `fs_type` (NULL: the first
 /// file system of /proc/filesystems that takes it), and writes the mount
@@ -572,17 +606,11 @@ pub unsafe extern "C" fn lkl_mount_blkdev(
     mnt_str: *mut c_char,
     mnt_str_len: c_uint,
 ) -> c_long {
-    if let Err(e) = check_mnt_str(mnt_str, mnt_str_len) {
-        return e;
-    }
-    // SAFETY: by the caller's promise the strings are NULL or terminated.
-    let (fs_type, opts, flags) = match unsafe { mount_args(fs_type, opts, flags) } {
-        Ok(a) => a,
-        Err(e) => return e.into(),
+    let mount = |fs_type: Option<&str>, flags, opts: Option<&str>| {
+        Ok(disk::mount_device(dev.into(), fs_type, flags, opts))
     };
-    let mounted = disk::mount_device(dev.into(), fs_type, flags, opts);
-    // SAFETY: checked above; `mnt_str` has `mnt_str_len` bytes.
-    unsafe { report_mount(mounted, mnt_str, mnt_str_len) }
+    // SAFETY: the caller's promises are mount_and_report's.
+    unsafe { mount_and_report(fs_type, flags, opts, mnt_str, mnt_str_len, mount) }
 }
 
 /// Mounts partition `part` (0: the whole disk) of disk `disk_id` as
@@ -603,24 +631,14 @@ pub unsafe extern "C" fn lkl_mount_dev(
     mnt_str: *mut c_char,
     mnt_str_len: c_uint,
 ) -> c_long {
-    if let Err(e) = check_mnt_str(mnt_str, mnt_str_len) {
-        return e;
-    }
-    // SAFETY: by the caller's promise the strings are NULL or terminated.
-    let (fs_type, opts, flags) = match unsafe { mount_args(fs_type, opts, flags) } {
-        Ok(a) => a,
-        Err(e) => return e.into(),
+    let mount = |fs_type: Option<&str>, flags, opts: Option<&str>| {
+        let disk = c_int::try_from(disk_id)
+            .map_err(|_| neg(Errno::NODEV))
+            .and_then(disk_of)?;
+        Ok(disk.mount(partition(part), fs_type, flags, opts))
     };
-    let disk = match c_int::try_from(disk_id)
-        .map_err(|_| neg(Errno::NODEV))
-        .and_then(disk_of)
-    {
-        Ok(d) => d,
-        Err(e) => return e.into(),
-    };
-    let mounted = disk.mount(partition(part), fs_type, flags, opts);
-    // SAFETY: checked above; `mnt_str` has `mnt_str_len` bytes.
-    unsafe { report_mount(mounted, mnt_str, mnt_str_len) }
+    // SAFETY: the caller's promises are mount_and_report's.
+    unsafe { mount_and_report(fs_type, flags, opts, mnt_str, mnt_str_len, mount) }
 }
 
 /// Unmounts what lkl_mount_blkdev mounted of device `dev` (umount2 with

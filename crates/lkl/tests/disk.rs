@@ -28,10 +28,7 @@ fn image() -> PathBuf {
 /// LKL's disk test list, then a tree of files written and read back.
 fn write_tree() -> Outcome {
     let disk = Disk::open(image())?;
-    let kernel = lkl::Kernel::builder()
-        .memory_mib(64)
-        .console_to_stderr()
-        .boot()?;
+    let kernel = support::boot()?;
     let mount = disk.mount(None, None, MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     println!("mounted {} as {}", image().display(), mount.fstype());
@@ -64,10 +61,7 @@ fn write_tree() -> Outcome {
 /// The tree written by `write_tree`, read back by a second kernel process.
 fn read_tree() -> Outcome {
     let disk = Disk::open_read_only(image())?;
-    let kernel = lkl::Kernel::builder()
-        .memory_mib(64)
-        .console_to_stderr()
-        .boot()?;
+    let kernel = support::boot()?;
     let mount = disk.mount(None, None, MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     for i in 0..20u64 {
@@ -89,10 +83,7 @@ fn read_tree() -> Outcome {
 
 /// A disk still mounted cannot be removed.
 fn busy_remove() -> Outcome {
-    let kernel = lkl::Kernel::builder()
-        .memory_mib(64)
-        .console_to_stderr()
-        .boot()?;
+    let kernel = support::boot()?;
     // Added after boot: the kernel probes it at once.
     let disk = Disk::open(image())?;
     let mount = disk.mount(None, None, MountFlags::empty(), None)?;
@@ -109,10 +100,7 @@ fn busy_remove() -> Outcome {
 /// partition the table does not have is refused, naming it.
 fn partitions() -> Outcome {
     let disk = Disk::open(image())?;
-    let kernel = lkl::Kernel::builder()
-        .memory_mib(64)
-        .console_to_stderr()
-        .boot()?;
+    let kernel = support::boot()?;
     let first = disk.mount(Some(1), None, MountFlags::empty(), None)?;
     let second = disk.mount(Some(2), None, MountFlags::empty(), None)?;
     assert_eq!(first.fstype(), "vfat");

@@ -10,19 +10,20 @@ mod support;
 
 use std::io::{self, Write};
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use lkl::disk::Disk;
+use lkl::disk::{Disk, Mount};
 use lkl::fs::{self, File, MountFlags};
-use lkl::lkl_sys::lkl_host::virtio::{BlockBackend, GuestBuf};
+use lkl::lkl_sys::lkl_host::virtio::{BlockBackend, GuestBuf, MemoryBackend};
 use support::{pattern, Outcome, TempDir};
 
-/// A disk in memory, whose reads of the bytes in `failing` fail with
-/// `EIO`, as a worn-out sector would.
+/// A disk in memory (the library's [`MemoryBackend`]), whose reads of the
+/// bytes in `failing` fail with `EIO`, as a worn-out sector would.
 struct RamDisk {
-    data: RwLock<Vec<u8>>,
+    memory: MemoryBackend,
     failing: RwLock<Option<Range<u64>>>,
     failed_reads: AtomicU64,
 }
@@ -30,17 +31,14 @@ struct RamDisk {
 impl RamDisk {
     fn new(data: Vec<u8>) -> RamDisk {
         RamDisk {
-            data: RwLock::new(data),
+            memory: MemoryBackend::with_data(data, false),
             failing: RwLock::new(None),
             failed_reads: AtomicU64::new(0),
         }
     }
 
     fn contents(&self) -> Vec<u8> {
-        self.data
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.memory.contents()
     }
 
     fn fail(&self, range: Option<Range<u64>>) {
@@ -56,49 +54,32 @@ impl RamDisk {
     }
 }
 
-fn total_len(bufs: &[GuestBuf<'_>]) -> u64 {
-    bufs.iter().map(|b| b.len() as u64).sum()
-}
-
+/// The memory's, but for the failing reads; no discard, as the backend's
+/// defaults have it.
 impl BlockBackend for RamDisk {
     fn size(&self) -> u64 {
-        self.data
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len() as u64
+        self.memory.size()
     }
 
     fn read_only(&self) -> bool {
-        false
+        self.memory.read_only()
     }
 
     fn read_at(&self, bufs: &[GuestBuf<'_>], offset: u64) -> io::Result<()> {
-        if self.hits_failing(offset, total_len(bufs)) {
+        let len = bufs.iter().map(|b| b.len() as u64).sum();
+        if self.hits_failing(offset, len) {
             self.failed_reads.fetch_add(1, Ordering::Relaxed);
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }
-        let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
-        // The device checked the request against size().
-        let mut at = offset as usize;
-        for buf in bufs {
-            buf.copy_from(&data[at..at + buf.len()]);
-            at += buf.len();
-        }
-        Ok(())
+        self.memory.read_at(bufs, offset)
     }
 
     fn write_at(&self, bufs: &[GuestBuf<'_>], offset: u64) -> io::Result<()> {
-        let mut data = self.data.write().unwrap_or_else(PoisonError::into_inner);
-        let mut at = offset as usize;
-        for buf in bufs {
-            buf.copy_to(&mut data[at..at + buf.len()]);
-            at += buf.len();
-        }
-        Ok(())
+        self.memory.write_at(bufs, offset)
     }
 
     fn flush(&self) -> io::Result<()> {
-        Ok(())
+        self.memory.flush()
     }
 }
 
@@ -109,41 +90,62 @@ const FILES: &[(&str, usize, u64)] = &[
     ("dir/two", 3, 44),
 ];
 
-fn boot() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
-    let kernel = lkl::Kernel::builder()
-        .memory_mib(64)
-        .console_to_stderr()
-        .boot()?;
-    // /proc for drop_caches.
-    fs::create_dir_all("/proc")?;
-    fs::raw::mount("proc", "/proc", "proc", MountFlags::empty(), None)?;
-    Ok(kernel)
+/// A scenario's disk: the parent's mkfs'd image in a [`RamDisk`], the
+/// kernel booted, the disk added and mounted as ext4 at `root`. Should a
+/// step fail, the fields drop in order: the mount, the disk, the kernel.
+struct RamDiskRun {
+    mount: Mount,
+    disk: Disk,
+    kernel: lkl::Kernel,
+    ram: Arc<RamDisk>,
+    root: PathBuf,
+}
+
+impl RamDiskRun {
+    fn start() -> Result<RamDiskRun, Box<dyn std::error::Error>> {
+        let ram = Arc::new(RamDisk::new(std::fs::read(
+            support::dir().join("mkfs.img"),
+        )?));
+        let kernel = support::boot_with_proc()?;
+        let disk = Disk::with_backend(ram.clone(), "memory")?;
+        let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
+        let root = mount.path().to_owned();
+        Ok(RamDiskRun {
+            mount,
+            disk,
+            kernel,
+            ram,
+            root,
+        })
+    }
+
+    /// Unmounts, removes the disk and halts; the memory stays.
+    fn finish(self) -> Result<Arc<RamDisk>, Box<dyn std::error::Error>> {
+        self.mount.unmount()?;
+        self.disk.remove().map_err(|(_, e)| e)?;
+        self.kernel.halt()?;
+        Ok(self.ram)
+    }
 }
 
 /// ext4 from a mkfs'd file, loaded into memory; files written and read
 /// back; the memory then saved for the host to check.
 fn memory_ext4() -> Outcome {
-    let dir = support::dir();
-    let ram = Arc::new(RamDisk::new(std::fs::read(dir.join("mkfs.img"))?));
-    let kernel = boot()?;
-    let disk = Disk::with_backend(ram.clone(), "memory")?;
-    let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
-    let root = mount.path().to_owned();
+    let run = RamDiskRun::start()?;
+    let root = &run.root;
     fs::create_dir(root.join("dir"))?;
     for &(name, len, seed) in FILES {
         let mut f = File::create(root.join(name))?;
         f.write_all(&pattern(len, seed))?;
     }
-    fs::write("/proc/sys/vm/drop_caches", b"3")?;
+    support::drop_caches()?;
     for &(name, len, seed) in FILES {
         if fs::read(root.join(name))? != pattern(len, seed) {
             return Err(format!("{name} reads back wrong").into());
         }
     }
-    mount.unmount()?;
-    disk.remove().map_err(|(_, e)| e)?;
-    kernel.halt()?;
-    std::fs::write(dir.join("saved.img"), ram.contents())?;
+    let ram = run.finish()?;
+    std::fs::write(support::dir().join("saved.img"), ram.contents())?;
     println!("saved the memory disk");
     Ok(())
 }
@@ -151,12 +153,8 @@ fn memory_ext4() -> Outcome {
 /// A file whose first block lies in sectors that fail: its read gets
 /// `EIO`, other files still read, unmount and halt return.
 fn failing_sectors() -> Outcome {
-    let dir = support::dir();
-    let ram = Arc::new(RamDisk::new(std::fs::read(dir.join("mkfs.img"))?));
-    let kernel = boot()?;
-    let disk = Disk::with_backend(ram.clone(), "memory")?;
-    let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
-    let root = mount.path().to_owned();
+    let run = RamDiskRun::start()?;
+    let (ram, root) = (&run.ram, &run.root);
     let victim = pattern(64 << 10, 7);
     let bystander = pattern(64 << 10, 8);
     for (name, data) in [("victim", &victim), ("bystander", &bystander)] {
@@ -171,7 +169,7 @@ fn failing_sectors() -> Outcome {
         .position(|w| w == &victim[..4096])
         .ok_or("the victim's first block is not on the disk")? as u64;
     ram.fail(Some(at..at + 4096));
-    fs::write("/proc/sys/vm/drop_caches", b"3")?;
+    support::drop_caches()?;
     let err = fs::read(root.join("victim")).expect_err("a read of failing sectors");
     println!(
         "victim read: {err} after {} failed backend reads",
@@ -187,9 +185,7 @@ fn failing_sectors() -> Outcome {
     if fs::read(root.join("victim"))? != victim {
         return Err("the victim reads wrong once its sectors work again".into());
     }
-    mount.unmount()?;
-    disk.remove().map_err(|(_, e)| e)?;
-    kernel.halt()?;
+    run.finish()?;
     println!("FAILING_SECTORS_DONE");
     Ok(())
 }
@@ -200,14 +196,7 @@ const SCENARIOS: &[support::Scenario] = &[
 ];
 
 fn run(scenario: &str, test: &str, dir: &TempDir) -> support::Run {
-    let run = support::run(scenario, test, dir.path(), &[], Duration::from_secs(60));
-    println!(
-        "{scenario}: {:?} in {:.1?}\n{}",
-        run.status,
-        run.elapsed,
-        support::interesting(&run.out)
-    );
-    run
+    support::run_shown(scenario, test, dir.path(), Duration::from_secs(60))
 }
 
 #[test]

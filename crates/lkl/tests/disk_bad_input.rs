@@ -19,13 +19,6 @@ use lkl::disk::Disk;
 use lkl::fs::{self, MountFlags};
 use support::{pattern, Outcome, TempDir};
 
-fn boot() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
-    Ok(lkl::Kernel::builder()
-        .memory_mib(64)
-        .console_to_stderr()
-        .boot()?)
-}
-
 /// Checks that `err` names `image` and says `problem` (any of them), and
 /// prints it.
 fn names(err: &std::io::Error, image: &Path, problem: &[&str]) -> Result<(), String> {
@@ -64,7 +57,7 @@ fn bad_images() -> Outcome {
     let ext4 = d.join("ext4.img");
     let truncated = d.join("truncated.img");
     let erofs_lz4 = d.join("erofs-lz4.img");
-    let kernel = boot()?;
+    let kernel = support::boot()?;
     let mut problems = Vec::new();
     let mut check = |what: &str, result: Result<(), String>| {
         if let Err(e) = result {
@@ -171,7 +164,7 @@ fn unopenable() -> Outcome {
                 }
             }
         };
-    let kernel = boot()?;
+    let kernel = support::boot()?;
     check(
         "missing",
         Disk::open(&missing),
@@ -221,14 +214,7 @@ fn states(images: &[PathBuf]) -> Vec<support::ImageState> {
 }
 
 fn run(scenario: &str, test: &str, dir: &TempDir) -> support::Run {
-    let run = support::run(scenario, test, dir.path(), &[], Duration::from_secs(60));
-    println!(
-        "{scenario}: {:?} in {:.1?}\n{}",
-        run.status,
-        run.elapsed,
-        support::interesting(&run.out)
-    );
-    run
+    support::run_shown(scenario, test, dir.path(), Duration::from_secs(60))
 }
 
 #[test]

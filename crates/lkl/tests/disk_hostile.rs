@@ -24,32 +24,12 @@ use lkl::lkl_sys::lkl_host::virtio::{self, BlockBackend, FileBackend, GuestBuf};
 
 use support::{dir, interesting, pattern, spawn, wait, Outcome, Run};
 
-fn boot() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
-    let kernel = lkl::Kernel::builder()
-        .memory_mib(64)
-        .console_to_stderr()
-        .boot()?;
-    // /proc for drop_caches.
-    fs::create_dir_all("/proc")?;
-    fs::raw::mount("proc", "/proc", "proc", MountFlags::empty(), None)?;
-    Ok(kernel)
-}
-
 fn drop_caches() {
-    fs::write("/proc/sys/vm/drop_caches", b"3").expect("drop_caches");
+    support::drop_caches().expect("drop_caches");
 }
 
 fn mkfs_ext4(path: &Path, mib: u64) {
-    std::fs::File::create(path)
-        .unwrap()
-        .set_len(mib << 20)
-        .unwrap();
-    let out = Command::new("mkfs.ext4")
-        .args(["-q", "-F"])
-        .arg(path)
-        .output()
-        .expect("mkfs.ext4");
-    assert!(out.status.success(), "mkfs: {:?}", out);
+    support::make_image(path, mib, &["mkfs.ext4", "-q", "-F"]).expect("mkfs.ext4");
 }
 
 fn host_threads() -> usize {
@@ -88,7 +68,7 @@ fn halt_inflight() -> Outcome {
     let image = dir().join("halt.img");
     mkfs_ext4(&image, 64);
     let disk = Disk::open(&image)?;
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     let stop = Arc::new(AtomicBool::new(false));
@@ -152,7 +132,7 @@ fn halt_unsynced() -> Outcome {
     let image = dir().join("unsynced.img");
     mkfs_ext4(&image, 64);
     let disk = Disk::open(&image)?;
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     let mut f = File::create(root.join("unsynced"))?;
@@ -174,7 +154,7 @@ fn halt_unsynced() -> Outcome {
 fn remove_open_race() -> Outcome {
     let image = dir().join("race.img");
     mkfs_ext4(&image, 16);
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let mut violations = 0;
     let mut ebusy = 0;
     let rounds = 60;
@@ -249,7 +229,7 @@ fn remove_open_race() -> Outcome {
 fn remove_mount_race() -> Outcome {
     let image = dir().join("mrace.img");
     mkfs_ext4(&image, 16);
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let mut violations = 0;
     for round in 0..40 {
         let disk = Arc::new(Disk::open(&image)?);
@@ -307,7 +287,7 @@ fn remove_mount_race() -> Outcome {
 fn readd_cycle() -> Outcome {
     let image = dir().join("cycle.img");
     mkfs_ext4(&image, 16);
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let base = host_threads();
     let mut irqs = std::collections::BTreeSet::new();
     for i in 0..300 {
@@ -332,7 +312,7 @@ fn readd_cycle() -> Outcome {
 
 /// Disks until ENOSPC: there are 63 interrupts and 256 slots.
 fn irq_exhaust() -> Outcome {
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let base = host_threads();
     let mut disks = Vec::new();
     let mut last_err = None;
@@ -368,7 +348,7 @@ fn stale_handle() -> Outcome {
     let b_img = dir().join("b.img");
     std::fs::File::create(&a_img)?.set_len(1 << 20)?;
     std::fs::File::create(&b_img)?.set_len(1 << 20)?;
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let a = Disk::open(&a_img)?;
     kernel.halt()?;
     let b = Disk::open(&b_img)?;
@@ -392,7 +372,7 @@ fn stale_handle() -> Outcome {
 fn halt_vs_hotplug() -> Outcome {
     let image = dir().join("churn.img");
     mkfs_ext4(&image, 16);
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
     for t in 0..2 {
@@ -443,7 +423,7 @@ fn halt_vs_hotplug() -> Outcome {
 fn same_image_twice() -> Outcome {
     let image = dir().join("twice.img");
     mkfs_ext4(&image, 32);
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let a = Disk::open(&image)?;
     let b = match Disk::open(&image) {
         Ok(b) => b,
@@ -493,7 +473,7 @@ fn same_image_twice() -> Outcome {
 fn unbind_rebind() -> Outcome {
     let image = dir().join("unbind.img");
     mkfs_ext4(&image, 32);
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let disk = Disk::open(&image)?;
     let node = blk_node(&disk)?;
     // The virtio device below the platform device.
@@ -564,7 +544,7 @@ fn unbind_rebind() -> Outcome {
 fn unbind_mounted_then_remove() -> Outcome {
     let image = dir().join("unbindm.img");
     mkfs_ext4(&image, 32);
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let disk = Disk::open(&image)?;
     let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
     fs::write(mount.path().join("before"), pattern(1 << 20, 1))?;
@@ -633,7 +613,7 @@ fn halt_slow_backend() -> Outcome {
         delay: Duration::from_secs(3),
         slow: AtomicBool::new(false),
     });
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let disk = Disk::with_backend(backend.clone(), "slow")?;
     let node = blk_node(&disk)?;
     backend.slow.store(true, Ordering::SeqCst);
@@ -664,7 +644,7 @@ fn halt_slow_backend() -> Outcome {
 
 fn bad_inputs() -> Outcome {
     let d = dir();
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     // Zero-length image.
     let zero = d.join("zero.img");
     std::fs::File::create(&zero)?;
@@ -740,7 +720,7 @@ fn shrink_mounted() -> Outcome {
     let image = dir().join("shrink.img");
     mkfs_ext4(&image, 32);
     let disk = Disk::open(&image)?;
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     for i in 0..8u64 {
@@ -785,7 +765,7 @@ fn concurrent_rw() -> Outcome {
     let image = dir().join("conc.img");
     mkfs_ext4(&image, 128);
     let disk = Disk::open(&image)?;
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     let mut threads = Vec::new();
@@ -841,7 +821,7 @@ const SYNCED_PER_THREAD: u64 = 400;
 fn crash_writer() -> Outcome {
     let image = dir().join("crash.img");
     let disk = Disk::open(&image)?;
-    let _kernel = boot()?;
+    let _kernel = support::boot_with_proc()?;
     let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     let mut threads = Vec::new();
@@ -888,7 +868,7 @@ fn crash_verify() -> Outcome {
         dir().join(std::env::var("LKL_HOSTILE_IMAGE").unwrap_or_else(|_| "crash.img".into()));
     let names = std::env::var("LKL_HOSTILE_SYNCED")?;
     let disk = Disk::open(&image)?;
-    let kernel = boot()?;
+    let kernel = support::boot_with_proc()?;
     let mount = disk.mount(None, Some("ext4"), MountFlags::empty(), None)?;
     let root = mount.path().to_owned();
     let mut bad = Vec::new();

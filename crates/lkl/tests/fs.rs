@@ -8,6 +8,8 @@
 //! The parent runs the scenarios (all, or those named on the command line)
 //! under a time limit and ends with `fs: N passed, M failed`.
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::error::Error;
@@ -24,14 +26,13 @@ use lkl::fs::{
     XattrFlags,
 };
 use lkl::{Errno, Kernel};
+use support::{pattern, Outcome};
 
 const SCENARIO_VAR: &str = "LKL_FS_SCENARIO";
 const LIMIT: Duration = Duration::from_secs(120);
 /// `TMPFS_MAGIC`: a tmpfs backed by shmem, which tracks holes. Without an
 /// MMU, Linux's "tmpfs" is ramfs (`RAMFS_MAGIC`), which does not.
 const TMPFS_MAGIC: u64 = 0x0102_1994;
-
-type Outcome = Result<(), Box<dyn Error>>;
 
 /// Counts the heap allocations of threads that ask for it.
 struct CountingAlloc;
@@ -86,19 +87,6 @@ fn allocations_of(f: impl FnOnce() -> Outcome) -> Result<usize, Box<dyn Error>> 
 fn errno_of<T: std::fmt::Debug>(result: io::Result<T>) -> (ErrorKind, Option<i32>) {
     let err = result.expect_err("an error");
     (err.kind(), err.raw_os_error())
-}
-
-/// Bytes that are not all alike, so that misplaced blocks show.
-fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 fn sorted_names(dir: impl lkl::PathArg) -> io::Result<Vec<OsString>> {

@@ -14,6 +14,10 @@ use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+// splitmix64, the same everywhere: a case number and a seed name one
+// mutation list for good.
+pub use lkl_test_support::rng::Rng;
+
 use crate::overlay::SECTOR;
 
 /// The contents of every data sector of the seed files.
@@ -32,29 +36,6 @@ const fn fill() -> [u8; SECTOR as usize] {
         i += 1;
     }
     out
-}
-
-/// splitmix64: small, fast, and the same everywhere, so a case number and
-/// a seed name one mutation list for good.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
 }
 
 /// The seed of one case: the run's seed, the image's name and the case

@@ -11,6 +11,8 @@ use lkl::fs::{Mode, OFlags};
 use lkl::io::{Epoll, EpollFlags};
 use lkl::lkl_sys::{nr, uapi};
 use lkl::{Errno, Fd};
+// splitmix64, seeded apart: a different, repeatable mix for each thread.
+use lkl_test_support::rng::Rng;
 
 use crate::probe::{self, raw_call, CLOCK_MONOTONIC, CLOCK_REALTIME};
 use crate::report::{self, check, counted, expect_errno, must, ok, step, Sys};
@@ -27,32 +29,11 @@ const EFD_CLOEXEC: c_long = uapi::O_CLOEXEC as c_long;
 const PIPE_TAG: u64 = 1;
 const EVENTFD_TAG: u64 = 2;
 
-/// splitmix64: a different, repeatable mix for each thread.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// A pattern no other thread, file or step writes.
 pub fn fill_pattern(buf: &mut [u8], seed: u64) {
     let mut rng = Rng::new(seed);
     for chunk in buf.chunks_mut(8) {
-        let word = rng.next().to_le_bytes();
+        let word = rng.next_u64().to_le_bytes();
         chunk.copy_from_slice(&word[..chunk.len()]);
     }
 }
@@ -223,7 +204,7 @@ impl Worker {
     fn pipe_round_trip(&mut self) {
         // At most PIPE_BUF, so the write is whole.
         let len = 1 + self.rng.below(4096) as usize;
-        let seed = self.rng.next();
+        let seed = self.rng.next_u64();
         fill_pattern(&mut self.buf[..len], seed);
         let write_end = self.pipe_write.as_ref().expect("pipe");
         let wrote = ok(
@@ -270,7 +251,7 @@ impl Worker {
         self.files += 1;
         let path = format!("{WORK_DIR}/w{}-{}", self.id, self.files);
         let len = 1 + self.rng.below(self.buf.len() as u64) as usize;
-        let seed = self.rng.next();
+        let seed = self.rng.next_u64();
         fill_pattern(&mut self.buf[..len], seed);
         let file = ok(
             Sys::Openat,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Shared by the disk tests: scenarios run in child processes (a process
-//! holds one kernel), data patterns, host commands and image digests.
+//! Shared by the disk and fs tests: scenarios run in child processes (a
+//! process holds one kernel), data patterns, host commands and image
+//! digests.
 //!
 //! A test binary lists its scenarios and calls [`child_entry`] first thing
 //! (in `main`, or in every `#[test]`): in a child, where
@@ -26,6 +27,29 @@ pub type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 /// A scenario: its name and what the child runs.
 pub type Scenario = (&'static str, fn() -> Outcome);
+
+/// Boots the kernel of a disk scenario: 64 MiB, its console on stderr
+/// (which the parent shows, filtered by [`interesting`]).
+pub fn boot() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
+    Ok(lkl::Kernel::builder()
+        .memory_mib(64)
+        .console_to_stderr()
+        .boot()?)
+}
+
+/// [`boot`], with /proc mounted for [`drop_caches`].
+pub fn boot_with_proc() -> Result<lkl::Kernel, Box<dyn std::error::Error>> {
+    let kernel = boot()?;
+    lkl::fs::create_dir_all("/proc")?;
+    lkl::fs::raw::mount("proc", "/proc", "proc", lkl::fs::MountFlags::empty(), None)?;
+    Ok(kernel)
+}
+
+/// Empties the kernel's page cache, so that the next reads go to the
+/// disk. Needs the /proc of [`boot_with_proc`].
+pub fn drop_caches() -> std::io::Result<()> {
+    lkl::fs::write("/proc/sys/vm/drop_caches", b"3")
+}
 
 /// Bytes that differ from block to block, so misplaced blocks show.
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
@@ -150,6 +174,19 @@ pub fn run(
     limit: Duration,
 ) -> Run {
     wait(spawn(scenario, test, dir, extra), limit)
+}
+
+/// [`run`] with no extra environment, then prints the child's status,
+/// time and [`interesting`] output.
+pub fn run_shown(scenario: &str, test: &str, dir: &Path, limit: Duration) -> Run {
+    let run = run(scenario, test, dir, &[], limit);
+    println!(
+        "{scenario}: {:?} in {:.1?}\n{}",
+        run.status,
+        run.elapsed,
+        interesting(&run.out)
+    );
+    run
 }
 
 /// A child's output without the kernel's boot chatter (lines starting

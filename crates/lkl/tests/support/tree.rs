@@ -261,6 +261,28 @@ pub struct Stat {
     pub rdev: (u32, u32),
 }
 
+/// The [`Stat`] of metadata `$md` of either kernel: `lkl::fs::Metadata`
+/// and `std::fs::Metadata` (through `MetadataExt`) have the same accessors
+/// but no trait in common. `$major` and `$minor` split a device number.
+macro_rules! stat_of {
+    ($md:expr, $major:path, $minor:path) => {{
+        let md = $md;
+        Stat {
+            kind: kind_name(md.mode()),
+            perm: md.mode() & 0o7777,
+            uid: md.uid(),
+            gid: md.gid(),
+            size: md.size(),
+            blocks: md.blocks(),
+            ino: md.ino(),
+            nlink: md.nlink(),
+            mtime: (md.mtime(), md.mtime_nsec()),
+            atime: (md.atime(), md.atime_nsec()),
+            rdev: ($major(md.rdev()), $minor(md.rdev())),
+        }
+    }};
+}
+
 fn kind_name(mode: u32) -> &'static str {
     match mode & 0o170000 {
         0o040000 => "dir",
@@ -570,19 +592,7 @@ impl Lib {
 impl View for Lib {
     fn lstat(&self, path: &str) -> io::Result<Stat> {
         let md = lkl::fs::symlink_metadata(self.p(path))?;
-        Ok(Stat {
-            kind: kind_name(md.mode()),
-            perm: md.mode() & 0o7777,
-            uid: md.uid(),
-            gid: md.gid(),
-            size: md.size(),
-            blocks: md.blocks(),
-            ino: md.ino(),
-            nlink: md.nlink(),
-            mtime: (md.mtime(), md.mtime_nsec()),
-            atime: (md.atime(), md.atime_nsec()),
-            rdev: (lkl::fs::major(md.rdev()), lkl::fs::minor(md.rdev())),
-        })
+        Ok(stat_of!(md, lkl::fs::major, lkl::fs::minor))
     }
 
     fn list(&self, path: &str) -> io::Result<Vec<String>> {
@@ -696,19 +706,7 @@ impl View for Host {
     fn lstat(&self, path: &str) -> io::Result<Stat> {
         use std::os::unix::fs::MetadataExt;
         let md = std::fs::symlink_metadata(self.p(path))?;
-        Ok(Stat {
-            kind: kind_name(md.mode()),
-            perm: md.mode() & 0o7777,
-            uid: md.uid(),
-            gid: md.gid(),
-            size: md.size(),
-            blocks: md.blocks(),
-            ino: md.ino(),
-            nlink: md.nlink(),
-            mtime: (md.mtime(), md.mtime_nsec()),
-            atime: (md.atime(), md.atime_nsec()),
-            rdev: (libc::major(md.rdev()), libc::minor(md.rdev())),
-        })
+        Ok(stat_of!(md, libc::major, libc::minor))
     }
 
     fn list(&self, path: &str) -> io::Result<Vec<String>> {
