@@ -7,7 +7,9 @@ mod virtio_driver;
 
 use std::ffi::{c_int, c_uint};
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lkl_host::lkl_host_virtio_boot_device;
 use lkl_host::virtio::{self, BlockConfig, BlockDevice, DeviceInfo, Hotplug, MemoryBackend};
@@ -18,6 +20,9 @@ struct Recorder {
     calls: Mutex<Vec<String>>,
     /// The errno the next call fails with, if any.
     fail: Mutex<Option<i32>>,
+    /// How many more adds are refused with ENODEV, as by a kernel that
+    /// read its boot list but has not finished booting.
+    booting: AtomicUsize,
 }
 
 impl Recorder {
@@ -32,10 +37,33 @@ impl Recorder {
     fn calls(&self) -> Vec<String> {
         std::mem::take(&mut self.calls.lock().unwrap())
     }
+
+    /// Waits until an add was refused, so that its caller waits for the
+    /// boot to end.
+    fn wait_refused(&self) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !self
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.starts_with("refused"))
+        {
+            assert!(Instant::now() < deadline, "no add was refused");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
 
 impl Hotplug for Recorder {
     fn add(&self, slot: u32, irq: u32) -> io::Result<()> {
+        let booting = self
+            .booting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if booting.is_ok() {
+            self.calls.lock().unwrap().push(format!("refused {slot}"));
+            return Err(io::Error::from_raw_os_error(libc::ENODEV));
+        }
         self.answer(format!("add {slot} {irq}"))
     }
     fn remove(&self, slot: u32) -> io::Result<()> {
@@ -194,4 +222,79 @@ fn boot_list_hotplug_and_shutdown() {
     assert_eq!(threads_settled("lkl-blk", 63).len(), 63);
     virtio::shutdown();
     assert!(threads("lkl-blk").is_empty());
+
+    // A device added after the kernel read its boot list but before its
+    // boot ended is refused with ENODEV: add tries again until the kernel
+    // takes it.
+    virtio::set_hotplug(Some(recorder.clone()));
+    assert_eq!(boot_device(0), Err(-libc::ENOENT));
+    recorder.booting.store(5, Ordering::SeqCst);
+    let late = add(1).unwrap();
+    assert_eq!(late, DeviceInfo { slot: 0, irq: 1 });
+    let mut expected = vec!["refused 0".to_owned(); 5];
+    expected.push("add 0 1".to_owned());
+    assert_eq!(recorder.calls(), expected);
+    assert_eq!(read32(late.slot, DEVICE_ID), 2);
+
+    // Meanwhile other adds go on too, each in its own slot.
+    recorder.booting.store(usize::MAX, Ordering::SeqCst);
+    let (first_waiting, second_waiting) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| add(1));
+        recorder.wait_refused();
+        let second = scope.spawn(|| add(1));
+        std::thread::sleep(Duration::from_millis(20));
+        recorder.booting.store(0, Ordering::SeqCst);
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    let mut slots = [first_waiting.unwrap().slot, second_waiting.unwrap().slot];
+    slots.sort_unstable();
+    assert_eq!(slots, [1, 2]);
+    let mut added: Vec<_> = recorder
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("add"))
+        .collect();
+    added.sort();
+    assert_eq!(added, ["add 1 2", "add 2 3"]);
+
+    // A device removed while its add waits: the add fails with ENODEV and
+    // leaves nothing behind.
+    recorder.booting.store(usize::MAX, Ordering::SeqCst);
+    let started = Instant::now();
+    let (waiting, removed) = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| add(1));
+        recorder.wait_refused();
+        let removed = virtio::remove(3);
+        (waiting.join().unwrap(), removed)
+    });
+    removed.unwrap();
+    assert_eq!(errno(waiting.unwrap_err()), libc::ENODEV);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(recorder.calls().contains(&"remove 3".to_owned()));
+    assert_eq!(read32(3, MAGIC_VALUE), 0xffff_ffff);
+    assert_eq!(virtio::generation(3), None);
+    assert_eq!(threads_settled("lkl-blk", 3).len(), 3);
+
+    // A halt while an add waits: the shutdown is not held up, and the add
+    // fails with ENODEV, its device gone with the others.
+    let started = Instant::now();
+    let waiting = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| add(1));
+        recorder.wait_refused();
+        virtio::shutdown();
+        waiting.join().unwrap()
+    });
+    assert_eq!(errno(waiting.unwrap_err()), libc::ENODEV);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(threads("lkl-blk").is_empty());
+    for slot in 0..4 {
+        assert_eq!(virtio::generation(slot), None);
+    }
+    // After the halt, devices form the next boot's list again.
+    recorder.booting.store(0, Ordering::SeqCst);
+    recorder.calls();
+    let next = add(1).unwrap();
+    assert_eq!(next, DeviceInfo { slot: 0, irq: 1 });
+    assert!(recorder.calls().is_empty());
+    virtio::shutdown();
 }

@@ -88,6 +88,8 @@ impl<F: Fn(u32) + Send + Sync> Interrupt for F {
 /// kernel may probe or reset the device before returning.
 pub trait Hotplug: Send + Sync {
     /// Registers the device in `slot`, with interrupt `irq`, with the kernel.
+    /// `ENODEV` means the kernel does not run yet: [`add`] calls again,
+    /// for up to 10 s.
     fn add(&self, slot: u32, irq: u32) -> io::Result<()>;
     /// Unregisters the device in `slot`; fails (`EBUSY`, say) if the kernel
     /// still uses it.

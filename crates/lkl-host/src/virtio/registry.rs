@@ -148,13 +148,17 @@ pub fn set_hotplug(hotplug: Option<Arc<dyn Hotplug>>) {
 
 /// Adds `device` in the first free slot with the first free interrupt
 /// number and starts its worker threads. Before boot it joins the boot
-/// list; after boot the [`Hotplug`] registers it with the kernel.
+/// list; after boot the [`Hotplug`] registers it with the kernel. A
+/// [`Hotplug::add`] that fails with `ENODEV` (a kernel that read its boot
+/// list but has not finished booting) is tried again every millisecond,
+/// for up to 10 s, while the device is still there.
 ///
 /// # Errors
 ///
 /// `ENOSPC` when no slot or interrupt is free, `ENODEV` after boot without
-/// a [`Hotplug`], `EINVAL` for invalid queue sizes, the error of thread
-/// creation or of [`Hotplug::add`].
+/// a [`Hotplug`], or when the device was removed or the kernel halted
+/// while the add waited, or after 10 s of `ENODEV`; `EINVAL` for invalid
+/// queue sizes, the error of thread creation or of [`Hotplug::add`].
 pub fn add(device: Arc<dyn VirtioDevice>, interrupt: Arc<dyn Interrupt>) -> io::Result<DeviceInfo> {
     let mut operations = lock(&OPERATIONS);
     let (info, hotplug, generation) = {
