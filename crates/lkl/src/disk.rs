@@ -451,10 +451,9 @@ fn mount_node(
     };
     // The errno alone rarely says what is wrong with the image; the file
     // system's own message on the kernel log does.
-    let mut reasons = block_device_name(dev)
+    let reasons = block_device_name(dev)
         .map(|name| log_before.new_lines_naming(&KernelLog::read(), &name))
         .unwrap_or_default();
-    reasons.dedup();
     if !reasons.is_empty() {
         detail = format!("{detail} (kernel: {})", reasons.join("; "));
     }
@@ -476,7 +475,9 @@ fn block_device_name(dev: u64) -> Option<String> {
 struct KernelLog(Vec<u8>);
 
 impl KernelLog {
-    /// The log buffer's size in library_defconfig (LOG_BUF_SHIFT 17).
+    /// Room for the whole log: library_defconfig's buffer is 16 KiB
+    /// (LOG_BUF_SHIFT 14) of messages, which syslog gives with a prefix
+    /// each; a larger log_buf_len= gives its newest 128 KiB.
     const SIZE: usize = 128 << 10;
 
     /// The whole log, as `syslog(SYSLOG_ACTION_READ_ALL)` gives it; empty
@@ -497,7 +498,7 @@ impl KernelLog {
     }
 
     /// The lines of `after` that came after this copy and name device
-    /// `name`, without their log prefixes.
+    /// `name`, without their log prefixes, each once.
     fn new_lines_naming(&self, after: &KernelLog, name: &str) -> Vec<String> {
         let text = String::from_utf8_lossy(&after.0);
         // The last line seen before marks where the new ones start; each
@@ -507,22 +508,34 @@ impl KernelLog {
             .last()
             .and_then(|last| text.rfind(last).map(|at| at + last.len()))
             .unwrap_or(0);
-        let device = [
-            format!("({name})"),
-            format!("device {name}"),
-            format!("{name}:"),
-        ];
-        text[start..]
-            .lines()
-            .filter(|l| device.iter().any(|d| l.contains(d.as_str())))
-            .map(|l| {
-                l.split_once("] ")
-                    .map_or(l, |(_, msg)| msg)
-                    .trim()
-                    .to_owned()
-            })
-            .collect()
+        let mut messages: Vec<String> = Vec::new();
+        for line in text[start..].lines() {
+            let message = line.split_once("] ").map_or(line, |(_, msg)| msg).trim();
+            // Each reason once: autodetect tries ext2, ext3 and ext4, say,
+            // which are one driver and say the same.
+            if names_device(message, name) && !messages.iter().any(|m| m == message) {
+                messages.push(message.to_owned());
+            }
+        }
+        messages
     }
+}
+
+/// Whether a kernel log message names device `name` the ways file systems
+/// and the block layer do ("EXT4-fs (vda): ...", "BTRFS error (device
+/// vda): ...", "I/O error, dev vda, sector 0", "vda: ..."), as a whole
+/// name: not vda1 or vdaa for vda.
+fn names_device(message: &str, name: &str) -> bool {
+    message.match_indices(name).any(|(at, _)| {
+        let before = &message[..at];
+        let next = message[at + name.len()..].chars().next();
+        let whole = next.map_or(true, |c| !c.is_ascii_alphanumeric());
+        let introduced = before.ends_with('(')
+            || before.ends_with("device ")
+            || before.ends_with("dev ")
+            || (next == Some(':') && (before.is_empty() || before.ends_with(' ')));
+        whole && introduced
+    })
 }
 
 impl Drop for Disk {
@@ -637,5 +650,62 @@ impl Drop for Mount {
         if !self.unmounted {
             let _ = self.unmount_inner(Duration::from_secs(1));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KernelLog;
+
+    fn log(lines: &[&str]) -> KernelLog {
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        KernelLog(text.into_bytes())
+    }
+
+    const BEFORE: &str = "<6>[    1.000000] EXT4-fs (vda): mounted filesystem";
+
+    #[test]
+    fn only_new_lines_naming_the_device_exactly() {
+        let before = log(&["<3>[    0.500000] EXT4-fs (vda): old reason", BEFORE]);
+        let after = log(&[
+            "<3>[    0.500000] EXT4-fs (vda): old reason",
+            BEFORE,
+            "<3>[    2.000000] BTRFS error (device vda1): another device's reason",
+            "<3>[    2.000001] Buffer I/O error on device vdaa, logical block 0",
+            "<3>[    2.000002] XFS (vdab): neither",
+            "<3>[    2.100000] EXT4-fs (vda): VFS: Can't find ext4 filesystem",
+            "<3>[    2.200000] BTRFS error (device vda): superblock checksum mismatch",
+            "<3>[    2.300000] EXT4-fs (vda): VFS: Can't find ext4 filesystem",
+            "<3>[    2.400000] I/O error, dev vda, sector 0 op 0x0:(READ)",
+            "<3>[    2.500000] vda: unknown partition table",
+        ]);
+        assert_eq!(
+            before.new_lines_naming(&after, "vda"),
+            [
+                "EXT4-fs (vda): VFS: Can't find ext4 filesystem",
+                "BTRFS error (device vda): superblock checksum mismatch",
+                "I/O error, dev vda, sector 0 op 0x0:(READ)",
+                "vda: unknown partition table",
+            ]
+        );
+        assert_eq!(
+            before.new_lines_naming(&after, "vda1"),
+            ["BTRFS error (device vda1): another device's reason"]
+        );
+    }
+
+    #[test]
+    fn a_wrapped_log_is_all_new() {
+        // The line seen last before is gone: every line left came after it.
+        let before = log(&[BEFORE]);
+        let after = log(&["<3>[    2.100000] EXT4-fs (vda): bad geometry"]);
+        assert_eq!(
+            before.new_lines_naming(&after, "vda"),
+            ["EXT4-fs (vda): bad geometry"]
+        );
     }
 }
