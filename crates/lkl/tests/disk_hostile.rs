@@ -696,6 +696,71 @@ fn bad_inputs() -> Outcome {
     Ok(())
 }
 
+/// Two threads mount a truncated ext4 image each, at once, again and
+/// again: each refusal carries its own device's reason from the kernel log
+/// ("bad geometry" with its own block counts), never the other's.
+fn concurrent_failed_mounts() -> Outcome {
+    let d = dir();
+    let kernel = support::boot_with_proc()?;
+    let mut disks = Vec::new();
+    for (name, mib) in [("a.img", 32), ("b.img", 48)] {
+        let image = d.join(name);
+        mkfs_ext4(&image, mib);
+        // Half the file system is gone: ext4 refuses it by its geometry.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&image)?
+            .set_len(mib << 19)?;
+        disks.push(Arc::new(Disk::open(&image)?));
+    }
+    let names: Vec<String> = disks
+        .iter()
+        .map(|disk| disk.device_name())
+        .collect::<Result<_, _>>()?;
+    let barrier = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = disks
+        .iter()
+        .map(|disk| {
+            let (disk, barrier) = (Arc::clone(disk), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                (0..20)
+                    .map(|_| {
+                        barrier.wait();
+                        disk.mount(None, Some("ext4"), MountFlags::empty(), None)
+                            .map(drop)
+                            .expect_err("a truncated ext4 mounted")
+                            .to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut bad = 0;
+    for (i, thread) in threads.into_iter().enumerate() {
+        let (own, other) = (&names[i], &names[1 - i]);
+        for error in thread.join().expect("mount thread") {
+            let Some((_, reason)) = error.split_once("(kernel: ") else {
+                println!("CONCURRENT_MOUNTS no kernel reason: {error}");
+                bad += 1;
+                continue;
+            };
+            if !reason.contains(&format!("EXT4-fs ({own}): bad geometry"))
+                || reason.contains(other.as_str())
+            {
+                println!("CONCURRENT_MOUNTS wrong reason for {own}: {error}");
+                bad += 1;
+            }
+        }
+    }
+    println!(
+        "CONCURRENT_MOUNTS {} and {}: {bad} wrong of 40",
+        names[0], names[1]
+    );
+    drop(disks);
+    kernel.halt()?;
+    Ok(())
+}
+
 /// `Disk::open_read_only` of a FIFO: `open(O_RDONLY)` on a FIFO blocks
 /// until a writer comes.
 fn fifo_read_only() -> Outcome {
@@ -911,6 +976,7 @@ const SCENARIOS: &[Scenario] = &[
     ("unbind_mounted_then_remove", unbind_mounted_then_remove),
     ("halt_slow_backend", halt_slow_backend),
     ("bad_inputs", bad_inputs),
+    ("concurrent_failed_mounts", concurrent_failed_mounts),
     ("fifo_read_only", fifo_read_only),
     ("shrink_mounted", shrink_mounted),
     ("concurrent_rw", concurrent_rw),
@@ -1132,6 +1198,15 @@ fn bad_inputs_t() {
     let _ = std::fs::remove_dir_all(&d);
     assert!(ok(&r));
     assert!(r.out.contains("last block on the host matches: true"));
+}
+
+#[test]
+fn concurrent_failed_mounts_t() {
+    let _serial = child_entry();
+    let (r, d) = run("concurrent_failed_mounts", Duration::from_secs(30));
+    let _ = std::fs::remove_dir_all(&d);
+    assert!(ok(&r));
+    assert!(r.out.contains(": 0 wrong of 40"), "{}", r.out);
 }
 
 #[test]
