@@ -31,7 +31,7 @@ use std::ffi::{c_int, c_long, CString};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Condvar, Mutex, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use lkl_sys::lkl_host::virtio::{
@@ -409,6 +409,7 @@ fn mount_node(
         None => block_filesystems()?,
     };
     let (node, target) = device_paths(dev);
+    let _turn = PathTurn::take(&target);
     fs::create_dir_all(DEV_DIR)?;
     let made_node = match fs::mknod(&node, FileType::BlockDevice, Mode::RUSR | Mode::WUSR, dev) {
         Ok(()) => true,
@@ -640,9 +641,42 @@ fn unmount_paths(
             Err(e) => return Err(context(target.display(), e.into())),
         }
     }
+    let _turn = PathTurn::take(target);
     let _ = fs::remove_dir(target);
     let _ = fs::remove_file(node);
     Ok(())
+}
+
+/// A mount point's turn: mounting a device makes its node and mount point
+/// and removes them again when the mount fails, and an unmount removes
+/// them, so mounts and unmounts of one device (one mount point) must not
+/// interleave: a mount of the device in another thread would lose its
+/// node or mount point under it (ENOENT). Other devices go on meanwhile.
+struct PathTurn(PathBuf);
+
+/// The mount points whose turn is taken.
+static TAKEN_TURNS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static TURN_ENDED: Condvar = Condvar::new();
+
+impl PathTurn {
+    fn take(target: &Path) -> PathTurn {
+        let mut taken = TAKEN_TURNS.lock().unwrap_or_else(PoisonError::into_inner);
+        while taken.iter().any(|t| t == target) {
+            taken = TURN_ENDED
+                .wait(taken)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        taken.push(target.to_owned());
+        PathTurn(target.to_owned())
+    }
+}
+
+impl Drop for PathTurn {
+    fn drop(&mut self) {
+        let mut taken = TAKEN_TURNS.lock().unwrap_or_else(PoisonError::into_inner);
+        taken.retain(|t| *t != self.0);
+        TURN_ENDED.notify_all();
+    }
 }
 
 impl Drop for Mount {

@@ -761,6 +761,48 @@ fn concurrent_failed_mounts() -> Outcome {
     Ok(())
 }
 
+/// One thread mounts a good ext4 disk and unmounts it, again and again,
+/// while another mounts the same disk as xfs, which fails: the failed
+/// mount's undo must not take the node the good mount uses.
+fn same_device_mount_race() -> Outcome {
+    let d = dir();
+    let kernel = support::boot_with_proc()?;
+    let image = d.join("good.img");
+    mkfs_ext4(&image, 32);
+    let disk = Arc::new(Disk::open(&image)?);
+    let stop = Arc::new(AtomicBool::new(false));
+    let failing = {
+        let (disk, stop) = (Arc::clone(&disk), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut n = 0u32;
+            while !stop.load(Ordering::SeqCst) {
+                let _ = disk.mount(None, Some("xfs"), MountFlags::RDONLY, None);
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut good_failures = Vec::new();
+    for _ in 0..300 {
+        match disk.mount(None, Some("ext4"), MountFlags::RDONLY, None) {
+            Ok(mount) => mount.unmount()?,
+            Err(e) => good_failures.push(e.to_string()),
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let tries = failing.join().expect("failing thread");
+    for e in good_failures.iter().take(3) {
+        println!("SAME_DEVICE good mount failed: {e}");
+    }
+    println!(
+        "SAME_DEVICE {} of 300 good mounts failed beside {tries} failing ones",
+        good_failures.len()
+    );
+    drop(disk);
+    kernel.halt()?;
+    Ok(())
+}
+
 /// `Disk::open_read_only` of a FIFO: `open(O_RDONLY)` on a FIFO blocks
 /// until a writer comes.
 fn fifo_read_only() -> Outcome {
@@ -977,6 +1019,7 @@ const SCENARIOS: &[Scenario] = &[
     ("halt_slow_backend", halt_slow_backend),
     ("bad_inputs", bad_inputs),
     ("concurrent_failed_mounts", concurrent_failed_mounts),
+    ("same_device_mount_race", same_device_mount_race),
     ("fifo_read_only", fifo_read_only),
     ("shrink_mounted", shrink_mounted),
     ("concurrent_rw", concurrent_rw),
@@ -1207,6 +1250,15 @@ fn concurrent_failed_mounts_t() {
     let _ = std::fs::remove_dir_all(&d);
     assert!(ok(&r));
     assert!(r.out.contains(": 0 wrong of 40"), "{}", r.out);
+}
+
+#[test]
+fn same_device_mount_race_t() {
+    let _serial = child_entry();
+    let (r, d) = run("same_device_mount_race", Duration::from_secs(30));
+    let _ = std::fs::remove_dir_all(&d);
+    assert!(ok(&r));
+    assert!(r.out.contains("SAME_DEVICE 0 of 300"), "{}", r.out);
 }
 
 #[test]
