@@ -551,6 +551,32 @@ static int test_mount_strings(void)
 	/* Not UTF-8. */
 	EXPECT("fs_type not UTF-8",
 	       lkl_mount_dev(aid, 0, "\xff\xfe", 0, NULL, mnt, sizeof(mnt)), -LKL_EINVAL);
+
+	/*
+	 * The order of the checks, in both entry points: the buffer first (as
+	 * LKL checks its length before anything), then the strings, then the
+	 * disk or device.
+	 */
+	EXPECT("unknown disk, mnt_str of 13",
+	       lkl_mount_dev(1234, 0, "ext4", 0, NULL, exact, 13), -LKL_ERANGE);
+	EXPECT("unknown disk, mnt_str NULL",
+	       lkl_mount_dev(1234, 0, "ext4", 0, NULL, NULL, 64), -LKL_EINVAL);
+	EXPECT("unknown disk, opts not UTF-8",
+	       lkl_mount_dev(1234, 0, "ext4", 0, "\xff", mnt, sizeof(mnt)), -LKL_EINVAL);
+	EXPECT("unknown disk", lkl_mount_dev(1234, 0, "ext4", 0, NULL, mnt, sizeof(mnt)),
+	       -LKL_ENODEV);
+	EXPECT("blkdev, mnt_str of 13", lkl_mount_blkdev(adev, "ext4", 0, NULL, exact, 13),
+	       -LKL_ERANGE);
+	EXPECT("blkdev, mnt_str NULL", lkl_mount_blkdev(adev, "ext4", 0, NULL, NULL, 64),
+	       -LKL_EINVAL);
+	EXPECT("blkdev, fs_type not UTF-8",
+	       lkl_mount_blkdev(adev, "\xff", 0, NULL, mnt, sizeof(mnt)), -LKL_EINVAL);
+	/* Nothing was made for any of them. */
+	if (test_mount_point_and_node_gone(adev) != TEST_OK)
+		return TEST_FAIL;
+	EXPECT("blkdev, mnt_str of 14", lkl_mount_blkdev(adev, "ext4", 0, NULL, exact, 14), 0);
+	CHECK(strcmp(exact, path) == 0);
+	EXPECT("lkl_umount_blkdev", lkl_umount_blkdev(adev, 0, 1000), 0);
 	return TEST_OK;
 }
 
