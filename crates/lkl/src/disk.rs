@@ -423,12 +423,16 @@ fn mount_node(
             let _ = fs::remove_file(&node);
         }
     };
+    // Nor the mount point, unless it was there before (the program's own).
+    let made_target = !fs::exists(&target).unwrap_or(false);
     if let Err(e) = fs::create_dir_all(&target) {
         undo_node();
         return Err(e);
     }
     let log_before = KernelLog::read();
-    let mut last = None;
+    // With the type detected, every type that does not recognise the image
+    // says EINVAL; another error (EIO, EUCLEAN) from one that did says more.
+    let mut telling = None;
     for t in &types {
         match raw::mount(node.as_str(), &target, t.as_str(), flags, data.as_deref()) {
             Ok(()) => {
@@ -439,12 +443,15 @@ fn mount_node(
                     unmounted: false,
                 })
             }
-            Err(e) => last = Some(e),
+            Err(e) if telling.is_none() || telling == Some(Errno::INVAL) => telling = Some(e),
+            Err(_) => {}
         }
     }
-    let _ = fs::remove_dir(&target);
+    if made_target {
+        let _ = fs::remove_dir(&target);
+    }
     undo_node();
-    let errno = last.unwrap_or(Errno::NODEV);
+    let errno = telling.unwrap_or(Errno::NODEV);
     let mut detail = if fstype.is_some() {
         format!("mount as {}", types.join(""))
     } else {

@@ -190,9 +190,43 @@ fn failing_sectors() -> Outcome {
     Ok(())
 }
 
+/// An ext4 superblock that cannot be read: with the type detected, the
+/// mount fails with the EIO ext4 met, not the EINVAL of the types that do
+/// not recognise the disk; and a mount point the program made itself is
+/// left in place.
+fn failing_superblock() -> Outcome {
+    let ram = Arc::new(RamDisk::new(std::fs::read(
+        support::dir().join("mkfs.img"),
+    )?));
+    let kernel = support::boot_with_proc()?;
+    let disk = Disk::with_backend(ram.clone(), "memory")?;
+    let (major, minor) = disk.device_number(None)?;
+    let own = PathBuf::from(format!("/mnt/{:08x}", fs::makedev(major, minor)));
+    fs::create_dir_all(&own)?;
+    ram.fail(Some(1024..2048));
+    let err = disk
+        .mount(None, None, MountFlags::empty(), None)
+        .expect_err("a mount without a readable superblock");
+    println!("refused: {err}");
+    if lkl::disk::raw_os_error(&err) != Some(libc::EIO) {
+        return Err(format!("expected EIO, got {err}").into());
+    }
+    if !fs::exists(&own)? {
+        return Err("the failed mount removed the program's own mount point".into());
+    }
+    ram.fail(None);
+    let mount = disk.mount(None, None, MountFlags::empty(), None)?;
+    mount.unmount()?;
+    disk.remove().map_err(|(_, e)| e)?;
+    kernel.halt()?;
+    println!("FAILING_SUPERBLOCK_DONE");
+    Ok(())
+}
+
 const SCENARIOS: &[support::Scenario] = &[
     ("memory_ext4", memory_ext4),
     ("failing_sectors", failing_sectors),
+    ("failing_superblock", failing_superblock),
 ];
 
 fn run(scenario: &str, test: &str, dir: &TempDir) -> support::Run {
@@ -237,4 +271,18 @@ fn failing_sectors_give_eio() {
     let r = run("failing_sectors", "failing_sectors_give_eio", &dir);
     assert!(r.status.is_some(), "the scenario hung");
     assert!(r.ok() && r.out.contains("FAILING_SECTORS_DONE"));
+}
+
+#[test]
+fn unreadable_superblock_gives_eio() {
+    support::child_entry(SCENARIOS);
+    let dir = TempDir::new("unreadable_superblock_gives_eio");
+    support::make_image(&dir.path().join("mkfs.img"), 16, &["mkfs.ext4", "-q", "-F"]).unwrap();
+    let r = run(
+        "failing_superblock",
+        "unreadable_superblock_gives_eio",
+        &dir,
+    );
+    assert!(r.status.is_some(), "the scenario hung");
+    assert!(r.ok() && r.out.contains("FAILING_SUPERBLOCK_DONE"));
 }

@@ -1087,6 +1087,10 @@ fn main() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn a scenario");
+        let (stdout, stderr) = (
+            support::drain(child.stdout.take()),
+            support::drain(child.stderr.take()),
+        );
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait") {
                 break Some(status);
@@ -1098,9 +1102,8 @@ fn main() {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        let output = child.wait_with_output().expect("output");
-        let said = String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr);
+        let said = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned()
+            + &String::from_utf8_lossy(&stderr.join().unwrap_or_default());
         match status {
             Some(s) if s.success() => {
                 passed += 1;

@@ -13,7 +13,7 @@
 
 pub mod tree;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -128,10 +128,25 @@ pub fn spawn(scenario: &str, test: &str, dir: &Path, extra: &[(&str, String)]) -
     cmd.spawn().expect("starting a child of the test binary")
 }
 
+/// Reads all of `pipe` on a thread of its own, so that a chatty child
+/// never blocks on a full pipe (its kernel console writes while it holds
+/// the kernel's CPU, so one blocked write stops the whole kernel).
+pub fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut text);
+        }
+        text
+    })
+}
+
 /// Waits for `child` for up to `limit`; past it, prints the child's
 /// threads and where they wait, and kills it.
 pub fn wait(mut child: Child, limit: Duration) -> Run {
     let start = Instant::now();
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let mut status = None;
     while start.elapsed() < limit {
         if let Some(s) = child.try_wait().expect("waiting for a child") {
@@ -153,13 +168,17 @@ pub fn wait(mut child: Child, limit: Duration) -> Run {
         println!("HANG after {limit:?}; threads:\n{stacks}");
         let _ = child.kill();
     }
-    let out = child.wait_with_output().expect("a child's output");
+    let _ = child.wait();
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
     Run {
         status,
         out: format!(
             "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
         ),
         elapsed: start.elapsed(),
     }
