@@ -1059,6 +1059,15 @@ fn run(name: &str, limit: Duration) -> (Run, PathBuf) {
     (r, d)
 }
 
+/// [`run`], for a scenario that needs no look at its directory afterwards:
+/// removes the directory and asserts that the child passed.
+fn run_passed(name: &str, limit: Duration) -> Run {
+    let (r, d) = run(name, limit);
+    let _ = std::fs::remove_dir_all(&d);
+    assert!(ok(&r), "{name}");
+    r
+}
+
 fn fsck(image: &Path) -> (i32, String) {
     let out = Command::new("e2fsck")
         .arg("-fn")
@@ -1160,9 +1169,7 @@ fn same_image_twice_t() {
 #[test]
 fn remove_open_race_t() {
     let _serial = child_entry();
-    let (r, d) = run("remove_open_race", Duration::from_secs(120));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("remove_open_race", Duration::from_secs(120));
     assert!(
         r.out.contains("violations=0 "),
         "a removal succeeded while the block device was open"
@@ -1172,9 +1179,7 @@ fn remove_open_race_t() {
 #[test]
 fn remove_mount_race_t() {
     let _serial = child_entry();
-    let (r, d) = run("remove_mount_race", Duration::from_secs(120));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("remove_mount_race", Duration::from_secs(120));
     assert!(
         r.out.contains("violations=0"),
         "removal succeeded under a live mount"
@@ -1184,26 +1189,20 @@ fn remove_mount_race_t() {
 #[test]
 fn readd_cycle_t() {
     let _serial = child_entry();
-    let (r, d) = run("readd_cycle", Duration::from_secs(240));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    run_passed("readd_cycle", Duration::from_secs(240));
 }
 
 #[test]
 fn irq_exhaust_t() {
     let _serial = child_entry();
-    let (r, d) = run("irq_exhaust", Duration::from_secs(120));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("irq_exhaust", Duration::from_secs(120));
     assert!(r.out.contains("added=63 "), "63 interrupts for disks");
 }
 
 #[test]
 fn stale_handle_t() {
     let _serial = child_entry();
-    let (r, d) = run("stale_handle", Duration::from_secs(60));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("stale_handle", Duration::from_secs(60));
     assert!(
         r.out.contains("STALE_HANDLE b still there"),
         "dropping a Disk of a halted kernel removed another disk"
@@ -1213,60 +1212,46 @@ fn stale_handle_t() {
 #[test]
 fn unbind_rebind_t() {
     let _serial = child_entry();
-    let (r, d) = run("unbind_rebind", Duration::from_secs(120));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    run_passed("unbind_rebind", Duration::from_secs(120));
 }
 
 #[test]
 fn unbind_mounted_then_remove_t() {
     let _serial = child_entry();
-    let (r, d) = run("unbind_mounted_then_remove", Duration::from_secs(60));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    run_passed("unbind_mounted_then_remove", Duration::from_secs(60));
 }
 
 #[test]
 fn halt_slow_backend_t() {
     let _serial = child_entry();
-    let (r, d) = run("halt_slow_backend", Duration::from_secs(60));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    run_passed("halt_slow_backend", Duration::from_secs(60));
 }
 
 #[test]
 fn bad_inputs_t() {
     let _serial = child_entry();
-    let (r, d) = run("bad_inputs", Duration::from_secs(120));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("bad_inputs", Duration::from_secs(120));
     assert!(r.out.contains("last block on the host matches: true"));
 }
 
 #[test]
 fn concurrent_failed_mounts_t() {
     let _serial = child_entry();
-    let (r, d) = run("concurrent_failed_mounts", Duration::from_secs(30));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("concurrent_failed_mounts", Duration::from_secs(30));
     assert!(r.out.contains(": 0 wrong of 40"), "{}", r.out);
 }
 
 #[test]
 fn same_device_mount_race_t() {
     let _serial = child_entry();
-    let (r, d) = run("same_device_mount_race", Duration::from_secs(30));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("same_device_mount_race", Duration::from_secs(30));
     assert!(r.out.contains("SAME_DEVICE 0 of 300"), "{}", r.out);
 }
 
 #[test]
 fn fifo_read_only_t() {
     let _serial = child_entry();
-    let (r, d) = run("fifo_read_only", Duration::from_secs(30));
-    let _ = std::fs::remove_dir_all(&d);
-    assert!(ok(&r));
+    let r = run_passed("fifo_read_only", Duration::from_secs(30));
     assert!(
         !r.out.contains("FIFO_RO HANG"),
         "Disk::open_read_only blocks on a FIFO"

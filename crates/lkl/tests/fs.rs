@@ -18,7 +18,7 @@ use std::io::{self, BufReader, BufWriter, ErrorKind, Read, Seek, SeekFrom, Write
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lkl::fs::{
     self, major, makedev, minor, raw, AtFlags, Dir, FallocateFlags, File, FileTimes, FileType,
@@ -1080,34 +1080,21 @@ fn main() {
         if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
             continue;
         }
-        let start = Instant::now();
-        let mut child = Command::new(&exe)
+        let child = Command::new(&exe)
             .env(SCENARIO_VAR, name)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn a scenario");
-        let (stdout, stderr) = (
-            support::drain(child.stdout.take()),
-            support::drain(child.stderr.take()),
-        );
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break Some(status);
-            }
-            if start.elapsed() > LIMIT {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let said = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned()
-            + &String::from_utf8_lossy(&stderr.join().unwrap_or_default());
+        let support::Run {
+            status,
+            out: said,
+            elapsed,
+        } = support::wait(child, LIMIT);
         match status {
             Some(s) if s.success() => {
                 passed += 1;
-                println!("ok {name} # {} ms", start.elapsed().as_millis());
+                println!("ok {name} # {} ms", elapsed.as_millis());
                 for line in said.lines() {
                     println!("  {line}");
                 }
